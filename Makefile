@@ -1,0 +1,23 @@
+.PHONY: run test lint messages bench clean-services
+
+run:  ## Run the system (web, Celery worker and beat) with demo data
+	scripts/run.sh
+
+test:  ## Install what is needed and run lint, type checks and the whole test suite
+	scripts/test.sh
+
+lint:
+	scripts/bootstrap.sh
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+
+messages:  ## Refresh and compile translations
+	.venv/bin/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var
+	.venv/bin/python manage.py compilemessages --ignore=.venv
+
+bench:
+	scripts/bench.sh
+
+clean-services:
+	scripts/services.sh stop

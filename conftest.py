@@ -1,0 +1,93 @@
+"""Shared fixtures: a fixed cast of users across a small center hierarchy (STYLE.md, Tests).
+
+province ─ city ─┬─ county_a
+                 └─ county_b
+other province (an outsider's center)
+Each center has the four departments. The cast works at the city center unless named otherwise.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.models import Center, CenterLevel, Department, DepartmentKind, User
+from core.roles import Role
+
+PASSWORD = "Test-pass-2026"
+KINDS = [
+    DepartmentKind.POLICE,
+    DepartmentKind.PROCURATORATE,
+    DepartmentKind.COURT,
+    DepartmentKind.JUSTICE,
+]
+
+
+def make_center(name: str, code: str, level: str, parent: Center | None = None) -> Center:
+    center = Center(name=name, region_code=code, level=level, parent=parent)
+    center.save()
+    for kind in KINDS:
+        Department.objects.create(center=center, kind=kind, name=f"{name}-{kind}")
+    return center
+
+
+def make_user(
+    username: str, center: Center, roles: list[str], department: Department | None = None
+) -> User:
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        center=center,
+        department=department,
+        full_name=username,
+    )
+    user.set_roles(roles)
+    return user
+
+
+class Org:
+    def __init__(self) -> None:
+        self.province = make_center("省中心", "130000", CenterLevel.PROVINCE)
+        self.city = make_center("市中心", "130100", CenterLevel.CITY, self.province)
+        self.county_a = make_center("甲县中心", "130121", CenterLevel.COUNTY, self.city)
+        self.county_b = make_center("乙县中心", "130123", CenterLevel.COUNTY, self.city)
+        self.other_province = make_center("外省中心", "140000", CenterLevel.PROVINCE)
+
+    def dept(self, center: Center, kind: str) -> Department:
+        return Department.objects.get(center=center, kind=kind)
+
+
+@pytest.fixture
+def org(db: None) -> Org:
+    return Org()
+
+
+@pytest.fixture
+def cast(org: Org) -> dict[str, User]:
+    c = org.city
+    return {
+        "reception": make_user("reception", c, [Role.RECEPTION]),
+        "triage": make_user("triage", c, [Role.TRIAGE]),
+        "police": make_user("police", c, [Role.OFFICER], org.dept(c, DepartmentKind.POLICE)),
+        "court": make_user("court", c, [Role.OFFICER], org.dept(c, DepartmentKind.COURT)),
+        "procuratorate": make_user(
+            "procuratorate", c, [Role.OFFICER], org.dept(c, DepartmentKind.PROCURATORATE)
+        ),
+        "justice": make_user("justice", c, [Role.OFFICER], org.dept(c, DepartmentKind.JUSTICE)),
+        "head": make_user("head", c, [Role.HEAD], org.dept(c, DepartmentKind.POLICE)),
+        "supervisor": make_user("supervisor", c, [Role.SUPERVISOR]),
+        "leader": make_user("leader", c, [Role.LEADER]),
+        "archivist": make_user("archivist", c, [Role.ARCHIVIST]),
+        "admin": make_user("admin", c, [Role.ADMIN]),
+        "province_supervisor": make_user("province_supervisor", org.province, [Role.SUPERVISOR]),
+        "county_reception": make_user("county_reception", org.county_a, [Role.RECEPTION]),
+        "county_triage": make_user("county_triage", org.county_a, [Role.TRIAGE]),
+        "county_police": make_user(
+            "county_police",
+            org.county_a,
+            [Role.OFFICER],
+            org.dept(org.county_a, DepartmentKind.POLICE),
+        ),
+        "outsider": make_user(
+            "outsider", org.other_province, [Role.RECEPTION, Role.TRIAGE, Role.SUPERVISOR]
+        ),
+    }

@@ -1,0 +1,70 @@
+"""Protection of ID and phone numbers at rest (PIPL Arts 28, 34).
+
+Each number is stored twice: encrypted (Fernet, so it can be revealed to a role that needs it) and as
+a keyed HMAC "blind index" (so the front desk finds a person by exact number with an index lookup,
+without the database ever holding the number in clear). Both keys derive from settings.PII_KEY.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+
+
+@lru_cache(maxsize=4)
+def _keys(secret: str) -> tuple[Fernet, bytes]:
+    enc = hashlib.sha256(b"pii-encryption:" + secret.encode()).digest()
+    idx = hashlib.sha256(b"pii-blind-index:" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(enc)), idx
+
+
+def normalize(value: str) -> str:
+    """Spaces and hyphens are typing noise; resident IDs end in an upper-case X."""
+    return "".join(value.split()).replace("-", "").upper()
+
+
+def blind_index(value: str) -> str:
+    if not value:
+        return ""
+    _, key = _keys(settings.PII_KEY)
+    return hmac.new(key, normalize(value).encode(), hashlib.sha256).hexdigest()
+
+
+def encrypt(value: str) -> str:
+    if not value:
+        return ""
+    fernet, _ = _keys(settings.PII_KEY)
+    return fernet.encrypt(normalize(value).encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    if not token:
+        return ""
+    fernet, _ = _keys(settings.PII_KEY)
+    try:
+        return fernet.decrypt(token.encode()).decode()
+    except InvalidToken:
+        return ""
+
+
+def mask_id(value: str) -> str:
+    """``130102199001011234`` → ``1301**********1234`` (DOMAIN.md §3)."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return value[:1] + "*" * (len(value) - 2) + value[-1:]
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """``13812345678`` → ``138****5678``."""
+    if not value:
+        return ""
+    if len(value) < 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
