@@ -13,6 +13,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+# Method names below shadow builtins inside the class body; these aliases keep annotations clear.
+_Str = str
+_StrList = list[str]
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -26,16 +30,16 @@ class EnvError(ImproperlyConfigured):
 
 
 class Env:
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, environ: Mapping[_Str, _Str] | None = None) -> None:
         self.environ = os.environ if environ is None else environ
 
-    def raw(self, name: str) -> str | None:
+    def raw(self, name: _Str) -> _Str | None:
         value = self.environ.get(name)
         if value is None or value.strip() == "":
             return None
         return value.strip()
 
-    def str(self, name: str, default: str | None = None) -> str:
+    def str(self, name: _Str, default: _Str | None = None) -> _Str:
         value = self.raw(name)
         if value is None:
             if default is None:
@@ -43,7 +47,7 @@ class Env:
             return default
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: _Str, default: bool) -> bool:
         value = self.raw(name)
         if value is None:
             return default
@@ -54,7 +58,7 @@ class Env:
             return False
         raise EnvError(name, f"expected a boolean (true/false, 1/0, yes/no, on/off), got {value!r}")
 
-    def int(self, name: str, default: int) -> int:
+    def int(self, name: _Str, default: int) -> int:
         value = self.raw(name)
         if value is None:
             return default
@@ -63,7 +67,7 @@ class Env:
         except ValueError:
             raise EnvError(name, f"expected an integer, got {value!r}") from None
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+    def list(self, name: _Str, default: _StrList | None = None) -> _StrList:
         value = self.raw(name)
         if value is None:
             return list(default or [])
@@ -72,13 +76,13 @@ class Env:
             raise EnvError(name, f"empty item in comma-separated list {value!r}")
         return items
 
-    def database(self, name: str) -> dict[str, Any] | None:
+    def database(self, name: _Str) -> dict[_Str, Any] | None:
         value = self.raw(name)
         if value is None:
             return None
         return parse_database_url(value, name)
 
-    def redis(self, name: str) -> str | None:
+    def redis(self, name: _Str) -> _Str | None:
         value = self.raw(name)
         if value is None:
             return None

@@ -30,7 +30,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "full_name", "center", "department", "is_active"]
     list_filter = ["center", "is_active"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Organisation"), {"fields": ("full_name", "center", "department")}),
     )
 

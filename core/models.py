@@ -62,12 +62,11 @@ class Center(models.Model):
     def clean(self) -> None:
         if self.parent is None and self.level != CenterLevel.PROVINCE:
             raise ValidationError({"parent": _("Only a province center has no parent.")})
-        if self.parent is not None:
-            if (
-                _LEVEL_DEPTH[CenterLevel(self.level)]
-                != _LEVEL_DEPTH[CenterLevel(self.parent.level)] + 1
-            ):
-                raise ValidationError({"level": _("A center sits one level below its parent.")})
+        if self.parent is not None and (
+            _LEVEL_DEPTH[CenterLevel(self.level)]
+            != _LEVEL_DEPTH[CenterLevel(self.parent.level)] + 1
+        ):
+            raise ValidationError({"level": _("A center sits one level below its parent.")})
 
     def save(self, *args: object, **kwargs: object) -> None:
         with transaction.atomic():

@@ -13,7 +13,6 @@ from core.models import Center
 
 from .states import CaseState
 
-
 # --- code tables (DOMAIN.md §3: data an administrator edits, not Python enums) -----------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import Role
@@ -60,10 +61,12 @@ class Transition:
     sources: frozenset[str]
     target: str
     roles: frozenset[str]
-    label: str
+    label: str | Promise
 
 
-def _t(name: str, sources: set[str], target: str, roles: set[str], label: str) -> Transition:
+def _t(
+    name: str, sources: set[str], target: str, roles: set[str], label: str | Promise
+) -> Transition:
     return Transition(name, frozenset(sources), target, frozenset(roles), label)
 
 

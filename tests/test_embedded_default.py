@@ -109,7 +109,7 @@ def test_embedded_broker_delivers_tasks_to_a_worker(embedded_env, tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        code = "from core.tasks import write_marker; write_marker.delay(%r)" % str(marker)
+        code = f"from core.tasks import write_marker; write_marker.delay({str(marker)!r})"
         subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", code],
             cwd=ROOT,
