@@ -1,0 +1,87 @@
+"""The one place that decides which cases a user may see (STYLE.md: reads take the viewer).
+
+- A center's staff see their center's cases and, read-only, those of every center below it, plus
+  cases their center transferred away (to follow the outcome).
+- Department staff see the cases assigned to their department, nothing of their neighbours'.
+- Not-yours and not-found are the same 404 (``get_case_for``).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from core.models import User
+from core.roles import CENTER_ROLES, DEPARTMENT_ROLES
+from core.selectors import centers_visible_to
+from routing.models import Assignment, Transfer
+
+from .models import Case, Petitioner
+
+
+def visible_cases_q(user: User) -> Q | None:
+    """The visibility condition as a Q on Case, or None when the user sees everything."""
+    if user.is_superuser:
+        return None
+    if not user.is_authenticated or user.center_id is None:
+        return Q(pk__in=[])
+    condition = Q(pk__in=[])
+    roles = user.role_codes
+    if roles & CENTER_ROLES:
+        center_ids = list(centers_visible_to(user).values_list("pk", flat=True))
+        condition |= Q(center_id__in=center_ids)
+        condition |= Q(
+            Exists(Transfer.objects.filter(case_id=OuterRef("pk"), from_center_id__in=center_ids))
+        )
+    if roles & DEPARTMENT_ROLES and user.department_id:
+        condition |= Q(
+            Exists(
+                Assignment.objects.filter(case_id=OuterRef("pk"), department_id=user.department_id)
+            )
+        )
+    return condition
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    qs = Case.objects.all()
+    condition = visible_cases_q(user)
+    return qs if condition is None else qs.filter(condition)
+
+
+def case_list_for(user: User) -> QuerySet[Case]:
+    """Visible cases with what list pages show, in a constant number of queries."""
+    return cases_visible_to(user).select_related(
+        "center", "channel", "purpose", "category", "main_petitioner"
+    )
+
+
+def get_case_for(user: User, pk: int | str) -> Case:
+    """A visible case or Http404, whether it does not exist or is not the user's to see."""
+    try:
+        return (
+            case_list_for(user).select_related("organ", "registered_by", "origin_center").get(pk=pk)
+        )
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such case") from None
+
+
+def can_act_on(user: User, case: Case) -> bool:
+    """Center staff act only on their own center's cases (subordinates are read-only)."""
+    return user.is_superuser or (user.center_id is not None and case.center_id == user.center_id)
+
+
+def petitioners_visible_to(user: User) -> QuerySet[Petitioner]:
+    """Petitioner files: center staff of the province's centers share one file per person
+    (DOMAIN.md §3, 一人一档); department staff see only people on cases assigned to them."""
+    if user.is_superuser or user.role_codes & CENTER_ROLES:
+        return Petitioner.objects.all()
+    if user.role_codes & DEPARTMENT_ROLES and user.department_id:
+        return Petitioner.objects.filter(
+            Exists(
+                Assignment.objects.filter(
+                    case__case_petitioners__petitioner_id=OuterRef("pk"),
+                    department_id=user.department_id,
+                )
+            )
+        )
+    return Petitioner.objects.none()

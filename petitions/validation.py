@@ -1,0 +1,143 @@
+"""Input validation shared by forms and API serializers: ID numbers, attachments, text."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
+from .models import IdType
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+ALLOWED_EXTENSIONS = {
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".tif",
+    ".tiff",
+    ".doc",
+    ".docx",
+    ".txt",
+    ".ofd",
+}
+# Magic numbers of executables and scripts, refused whatever the file is called.
+EXECUTABLE_SIGNATURES = (
+    b"MZ",
+    b"\x7fELF",
+    b"#!",
+    b"\xca\xfe\xba\xbe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xfe\xed\xfa",
+)
+
+
+def validate_resident_id(value: str) -> str:
+    """18-character resident ID: region code, birth date and ISO 7064 MOD 11-2 check character
+    (python-stdnum). Returns the compact form; raises ValidationError with a specific message."""
+    compact = ric.compact(value)
+    try:
+        ric.validate(compact)
+    except InvalidLength:
+        raise ValidationError(_("A resident ID number has 18 characters."), code="length") from None
+    except InvalidChecksum:
+        raise ValidationError(
+            _("The check character of this ID number is wrong; check the number."), code="checksum"
+        ) from None
+    except InvalidComponent:
+        # stdnum raises this for an impossible birth date or an unknown region code; tell which.
+        try:
+            ric.get_birth_date(compact)
+        except Exception:  # noqa: BLE001
+            raise ValidationError(
+                _("The birth date in this ID number is impossible."), code="birth_date"
+            ) from None
+        raise ValidationError(
+            _("The region code in this ID number is unknown."), code="region"
+        ) from None
+    except InvalidFormat:
+        raise ValidationError(
+            _("A resident ID number is 17 digits followed by a digit or X."), code="format"
+        ) from None
+    # stdnum only checks that the birth date parses; reject dates in the future too.
+    from datetime import date
+
+    if ric.get_birth_date(compact) > date.today():
+        raise ValidationError(
+            _("The birth date in this ID number is impossible."), code="birth_date"
+        )
+    return compact
+
+
+def region_is_known(code: str) -> bool:
+    """A GB/T 2260 county-level code known to python-stdnum's region database."""
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    parts = numdb.get("cn/loc").info(code)
+    return len(parts) > 1 and bool(parts[1][1])
+
+
+def validate_region_code(value: str) -> str:
+    value = value.strip()
+    if value and not region_is_known(value):
+        raise ValidationError(
+            _("Unknown region code %(code)s (six digits, GB/T 2260).") % {"code": value},
+            code="region",
+        )
+    return value
+
+
+def validate_id_number(id_type: str, value: str) -> str:
+    value = "".join(value.split()).upper()
+    if not value:
+        return ""
+    if id_type == IdType.RESIDENT:
+        return validate_resident_id(value)
+    if id_type == IdType.NONE:
+        raise ValidationError(_("Choose an ID type for this number."), code="type")
+    if not value.isalnum() or not 5 <= len(value) <= 20:
+        raise ValidationError(_("An ID number has 5 to 20 letters and digits."), code="format")
+    return value
+
+
+def validate_phone(value: str) -> str:
+    compact = "".join(value.split()).replace("-", "")
+    if not compact:
+        return ""
+    if compact.startswith("+"):
+        compact = "+" + compact[1:]
+        digits = compact[1:]
+    else:
+        digits = compact
+    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        raise ValidationError(_("Enter a phone number of 7 to 15 digits."), code="phone")
+    return compact
+
+
+def validate_attachment(upload: UploadedFile) -> None:
+    name = upload.name or ""
+    ext = PurePath(name).suffix.lower()
+    if ext not in ALLOWED_EXTENSIONS:
+        raise ValidationError(
+            _("“%(name)s”: files of this type are not accepted (allowed: %(types)s).")
+            % {"name": name, "types": ", ".join(sorted(ALLOWED_EXTENSIONS))},
+            code="type",
+        )
+    if (upload.size or 0) > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(
+            _("“%(name)s” is larger than %(mb)d MB.")
+            % {"name": name, "mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+            code="size",
+        )
+    head = upload.read(8)
+    upload.seek(0)
+    if head.startswith(EXECUTABLE_SIGNATURES):
+        raise ValidationError(
+            _("“%(name)s” is an executable file and is not accepted.") % {"name": name},
+            code="executable",
+        )
