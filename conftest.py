@@ -57,7 +57,14 @@ class Org:
 
 
 @pytest.fixture
-def org(db: None) -> Org:
+def reference_data(db: None) -> None:
+    from core.reference_data import ensure_reference_data
+
+    ensure_reference_data()
+
+
+@pytest.fixture
+def org(reference_data: None) -> Org:
     return Org()
 
 

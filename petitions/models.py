@@ -244,7 +244,8 @@ class Case(models.Model):
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
 
-    history = HistoricalRecords(excluded_fields=["query_code_hash", "submission_key"])
+    # next_due_at is derived from supervision.Deadline rows, which carry their own history.
+    history = HistoricalRecords(excluded_fields=["query_code_hash", "submission_key", "next_due_at"])
 
     class Meta:
         verbose_name = _("case")

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.models import Center, Department
+from core.models import Center, Department, DepartmentKind
 
 
 class AssignmentRole(models.TextChoices):
@@ -123,3 +123,102 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_center_id} → {self.to_center_id}"
+
+
+class RoutingRule(models.Model):
+    """Suggests a lead department from content category and organ concerned (administrator-edited).
+    The most specific matching rule wins (category and organ > category > organ)."""
+
+    category = models.ForeignKey(
+        "petitions.ContentCategory",
+        verbose_name=_("content category"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    organ = models.ForeignKey(
+        "petitions.Organ",
+        verbose_name=_("organ concerned"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    department_kind = models.CharField(
+        _("suggested lead department kind"), max_length=20, choices=DepartmentKind.choices
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "organ"], name="routingrule_unique_key", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.category or '*'} / {self.organ or '*'} → {self.get_department_kind_display()}"
+        )
+
+
+class NoticeKind(models.TextChoices):
+    NOT_ACCEPTED = "not_accepted", _("Notice of non-acceptance")
+    REFERRAL = "referral", _("Notice of referral to the competent organ")
+    LEGAL_PROCEDURE = "legal_procedure", _("Notice of routing into legal procedure")
+    ACCEPTANCE = "acceptance", _("Notice of acceptance")
+    TRANSFER = "transfer", _("Notice of transfer")
+    EXTENSION = "extension", _("Notice of extension")
+
+
+class WrittenNotice(models.Model):
+    """A written notice to the petitioner, generated from the case in the regulation's form. The
+    text is frozen when issued (what was sent is what is kept)."""
+
+    case = models.ForeignKey("petitions.Case", on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices)
+    number = models.CharField(_("notice number"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("text"))
+    issuer = models.CharField(_("issued by"), max_length=100)
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("written notice")
+        verbose_name_plural = _("written notices")
+        indexes = [
+            # case page: the notices of a case
+            models.Index(fields=["case", "issued_at"], name="notice_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class ProgressNote(models.Model):
+    """Handling progress. Internal notes are seen by the department only; shared ones by the center."""
+
+    case = models.ForeignKey(
+        "petitions.Case", on_delete=models.CASCADE, related_name="progress_notes"
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("note"))
+    shared_with_center = models.BooleanField(_("shared with the center"), default=False)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("progress note")
+        verbose_name_plural = _("progress notes")
+        indexes = [
+            # case page: notes of a case in order
+            models.Index(fields=["case", "created_at"], name="note_case_idx"),
+        ]
