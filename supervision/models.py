@@ -158,6 +158,7 @@ class Deadline(models.Model):
         db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=DeadlineKind.choices)
+    # Keeps Django's FK index: deleting a rule in the admin finds its clocks to SET NULL.
     rule = models.ForeignKey(
         DeadlineRule,
         verbose_name=_("rule"),

@@ -80,7 +80,7 @@ def _run_check(settings: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "PII_KEY", "ALLOWED_HOSTS"}
+        if k not in {"DEBUG", "SECRET_KEY", "PII_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     clean.update(env, DJANGO_SETTINGS_MODULE=settings)
     return subprocess.run(
