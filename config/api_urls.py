@@ -6,4 +6,5 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="token"),
     path("", include("core.api_urls")),
     path("", include("petitions.api_urls")),
+    path("", include("routing.api.urls")),
 ]

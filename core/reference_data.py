@@ -18,6 +18,10 @@ def ensure_reference_data() -> None:
     if not DeadlineRule.objects.exists():
         module = importlib.import_module("supervision.migrations.0002_seed_deadline_rules")
         module.seed(apps, None)
+    EscalationStep = apps.get_model("supervision", "EscalationStep")
+    if not EscalationStep.objects.exists():
+        module = importlib.import_module("supervision.migrations.0005_seed_escalation_steps")
+        module.seed(apps, None)
     CalendarYear = apps.get_model("supervision", "CalendarYear")
     if not CalendarYear.objects.exists():
         from supervision.calendar import seed_holidays

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence  # noqa: F401
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -192,10 +192,11 @@ def record_event(
 
 
 def on_commit_event(event: CaseEvent) -> None:
-    """Queue notifications for an event after the transaction commits (never inside it)."""
-    hook: Callable[[int], None] | None = getattr(settings, "CASE_EVENT_HOOK", None)
-    if hook is not None:
-        transaction.on_commit(lambda: hook(event.pk))
+    """Write the event's notifications as outbox rows in this transaction; e-mail goes out after
+    commit through Celery (supervision.notify), so a broker outage never blocks or loses them."""
+    from supervision.notify import notify_event
+
+    notify_event(event)
 
 
 # --- registering a case -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from stdnum.cn import ric
+from stdnum.iso7064 import mod_11_2
 
 from core.models import User
 
@@ -44,7 +44,7 @@ def resident_id(
     if sex == "F" and seq % 2 == 1:
         seq = (seq + 1) % 1000
     body = f"{region}{born:%Y%m%d}{seq:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + mod_11_2.calc_check_digit(body)
 
 
 def case_data(**overrides: Any) -> CaseData:

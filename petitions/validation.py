@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from stdnum import numdb
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.iso7064 import mod_11_2
 
 from .models import IdType
 
@@ -38,38 +38,34 @@ EXECUTABLE_SIGNATURES = (
 
 
 def validate_resident_id(value: str) -> str:
-    """18-character resident ID: region code, birth date and ISO 7064 MOD 11-2 check character
-    (python-stdnum). Returns the compact form; raises ValidationError with a specific message."""
-    compact = ric.compact(value)
-    try:
-        ric.validate(compact)
-    except InvalidLength:
-        raise ValidationError(_("A resident ID number has 18 characters."), code="length") from None
-    except InvalidChecksum:
-        raise ValidationError(
-            _("The check character of this ID number is wrong; check the number."), code="checksum"
-        ) from None
-    except InvalidComponent:
-        # stdnum raises this for an impossible birth date or an unknown region code; tell which.
-        try:
-            ric.get_birth_date(compact)
-        except Exception:  # noqa: BLE001
-            raise ValidationError(
-                _("The birth date in this ID number is impossible."), code="birth_date"
-            ) from None
-        raise ValidationError(
-            _("The region code in this ID number is unknown."), code="region"
-        ) from None
-    except InvalidFormat:
+    """18-character resident ID: region code, birth date and ISO 7064 MOD 11-2 check character.
+    Returns the compact form; raises ValidationError with a message naming what is wrong.
+
+    Not ``stdnum.cn.ric.validate``: it also requires the county code to have existed in the
+    birth year, which refuses everyone born before a county was renamed (the code on the card is
+    the one in force when it was issued). The region must simply be a known GB/T 2260 code."""
+    compact = "".join(value.split()).upper()
+    if len(compact) != 18:
+        raise ValidationError(_("A resident ID number has 18 characters."), code="length")
+    if not compact[:17].isdigit() or not (compact[17].isdigit() or compact[17] == "X"):
         raise ValidationError(
             _("A resident ID number is 17 digits followed by a digit or X."), code="format"
-        ) from None
-    # stdnum only checks that the birth date parses; reject dates in the future too.
-    from datetime import date
-
-    if ric.get_birth_date(compact) > date.today():
+        )
+    try:
+        born = datetime.strptime(compact[6:14], "%Y%m%d").date()
+    except ValueError:
         raise ValidationError(
             _("The birth date in this ID number is impossible."), code="birth_date"
+        ) from None
+    if born > date.today() or born.year < 1880:
+        raise ValidationError(
+            _("The birth date in this ID number is impossible."), code="birth_date"
+        )
+    if not region_is_known(compact[:6]):
+        raise ValidationError(_("The region code in this ID number is unknown."), code="region")
+    if not mod_11_2.is_valid(compact):
+        raise ValidationError(
+            _("The check character of this ID number is wrong; check the number."), code="checksum"
         )
     return compact
 

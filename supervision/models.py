@@ -8,10 +8,15 @@ days follow the State Council's yearly holiday notice, which an administrator en
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from core.models import Center, Department
+from core.roles import Role
 
 # --- the holiday calendar ------------------------------------------------------------------------
 
@@ -231,3 +236,331 @@ class Deadline(models.Model):
     @property
     def is_open(self) -> bool:
         return self.met_at is None
+
+
+# --- escalation and notifications ----------------------------------------------------------------
+
+
+class EscalationStep(models.Model):
+    """Who is told when a clock stays overdue: step 1 the department head at once, step 2 the
+    supervisor after 2 more days, step 3 the leader after 5 (defaults; administrator-edited)."""
+
+    step = models.PositiveSmallIntegerField(_("step"), unique=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    after_days = models.PositiveSmallIntegerField(_("days overdue"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
+        ordering = ["step"]
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.get_role_display()} (+{self.after_days})"
+
+
+class NotificationKind(models.TextChoices):
+    WARNING = "warning", _("Deadline approaching")
+    OVERDUE = "overdue", _("Deadline overdue")
+    ESCALATION = "escalation", _("Escalation")
+    REMINDER = "reminder", _("Reminder (催办)")
+    SUPERVISION_ORDER = "supervision_order", _("Supervision order")
+    EVENT = "event", _("Case event")
+    DIGEST = "digest", _("Daily digest")
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("No e-mail address")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """An in-app message and an e-mail outbox row (STYLE.md: what must be delivered is a row first).
+
+    Addressed either to one user or to an audience (a role at a center, optionally one
+    department), so the set-based sweep writes one row per event, not one per person. E-mail is
+    sent after commit by Celery (``deliver_pending_notifications``); a broker outage only delays it.
+    ``dedupe_key`` makes the sweep idempotent: the same warning or escalation is written once."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    audience_center = models.ForeignKey(
+        Center, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    audience_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    audience_role = models.CharField(max_length=20, blank=True, choices=Role.choices)
+    case = models.ForeignKey(
+        "petitions.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    delivery = models.CharField(
+        _("e-mail"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # outbox: WHERE delivery='pending' ORDER BY id (partial, stays small)
+            models.Index(
+                fields=["id"],
+                name="notification_pending_idx",
+                condition=models.Q(delivery="pending"),
+            ),
+            # personal inbox, newest first
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
+            # audience inbox: role at a center (and department), newest first
+            models.Index(
+                fields=["audience_center", "audience_role", "audience_department", "-created_at"],
+                name="notification_audience_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- supervision overlays (DOMAIN.md §4 "Overlays at any open stage") ---------------------------
+
+
+class OrderState(models.TextChoices):
+    OPEN = "open", _("Awaiting response")
+    RESPONDED = "responded", _("Responded")
+    CLOSED = "closed", _("Closed")
+
+
+class SupervisionOrder(models.Model):
+    """督办单: a supervisor's order on a case with a due date and a required written response."""
+
+    case = models.ForeignKey(
+        "petitions.Case", on_delete=models.CASCADE, related_name="supervision_orders"
+    )
+    number = models.CharField(_("order number"), max_length=40, unique=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requirement = models.TextField(_("requirement"))
+    due_at = models.DateTimeField(_("response due"))
+    state = models.CharField(
+        _("state"), max_length=12, choices=OrderState.choices, default=OrderState.OPEN
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    response = models.TextField(_("written response"), blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("supervision order")
+        verbose_name_plural = _("supervision orders")
+        indexes = [
+            # case page and dashboard: open orders of a case
+            models.Index(fields=["case", "state"], name="order_case_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class LeaderResponsibility(models.Model):
+    """包案: a named leader answers for a key case, with a handler, a due date and a target result."""
+
+    case = models.ForeignKey(
+        "petitions.Case", on_delete=models.CASCADE, related_name="leader_responsibilities"
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("leader"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("due"))
+    target_result = models.TextField(_("target result"))
+    is_resolved = models.BooleanField(_("resolved"), default=False)
+    result = models.TextField(_("result"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("leader responsibility")
+        verbose_name_plural = _("leader responsibilities")
+        indexes = [
+            # reports: 包案化解率 per leader
+            models.Index(fields=["leader", "is_resolved"], name="leaderresp_leader_idx"),
+        ]
+
+
+class Consultation(models.Model):
+    """会诊: a meeting of several organs on a key case, with the decisions recorded."""
+
+    case = models.ForeignKey(
+        "petitions.Case", on_delete=models.CASCADE, related_name="consultations"
+    )
+    held_at = models.DateTimeField(_("held at"))
+    departments = models.ManyToManyField(
+        Department, verbose_name=_("organs present"), related_name="+"
+    )
+    participants = models.TextField(_("participants"), blank=True)
+    decisions = models.TextField(_("decisions"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("key-case consultation")
+        verbose_name_plural = _("key-case consultations")
+
+
+class AccountabilityFinding(models.Model):
+    """责任倒查: a finding against the officer or department that failed."""
+
+    case = models.ForeignKey(
+        "petitions.Case", on_delete=models.CASCADE, related_name="accountability_findings"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("officer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    finding = models.TextField(_("finding"))
+    measures = models.TextField(_("measures taken"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("accountability finding")
+        verbose_name_plural = _("accountability findings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(department__isnull=False) | models.Q(officer__isnull=False),
+                name="finding_names_someone",
+            ),
+        ]
+
+
+class Bulletin(models.Model):
+    """通报: a notice naming units that handled cases badly."""
+
+    center = models.ForeignKey(
+        Center, verbose_name=_("center"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    departments = models.ManyToManyField(
+        Department, verbose_name=_("units named"), related_name="+"
+    )
+    cases = models.ManyToManyField(
+        "petitions.Case", verbose_name=_("cases"), related_name="bulletins", blank=True
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("bulletin")
+        verbose_name_plural = _("bulletins")
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ExtensionRequest(models.Model):
+    """Art 34: one extension of at most 30 days, requested by the officer, approved by the head."""
+
+    case = models.ForeignKey(
+        "petitions.Case", on_delete=models.CASCADE, related_name="extension_requests"
+    )
+    deadline = models.ForeignKey(
+        Deadline, on_delete=models.CASCADE, related_name="extension_requests"
+    )
+    days = models.PositiveSmallIntegerField(_("days"))
+    reason = models.TextField(_("reason"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=ExtensionState.choices, default=ExtensionState.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(days__gte=1, days__lte=30), name="extension_at_most_30_days"
+            ),
+            # once: one non-rejected request per clock
+            models.UniqueConstraint(
+                fields=["deadline"],
+                condition=~models.Q(state="rejected"),
+                name="extension_once_per_deadline",
+            ),
+        ]

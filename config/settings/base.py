@@ -152,7 +152,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 REDIS_URL = env.redis("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": 3600,
+        # Publishing happens after commit in the request: with the broker down, give up at once
+        # (the outbox row stays pending for beat) instead of retrying while the user waits.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+        "socket_connect_timeout": 1,
+    }
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }

@@ -1,0 +1,214 @@
+"""Notifications: written as rows inside the business transaction, e-mailed after commit by Celery.
+
+A broker outage at commit time is logged and ignored: the rows stay ``pending`` and the periodic
+``deliver_pending_notifications`` (Celery beat) sends them once the broker is back. Intake never
+waits for, or fails because of, the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import User
+from petitions.models import CaseEvent
+
+from .models import DeliveryState, Notification, NotificationKind
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def _audience_rows(event: CaseEvent) -> list[dict[str, object]]:
+    """Who hears of a case event (besides the person who caused it)."""
+    case = event.case
+    data = event.data or {}
+    if event.kind == "registered":
+        return [{"audience_center_id": case.center_id, "audience_role": "triage"}]
+    if event.kind in {"assign", "reassign"}:
+        from routing.models import ACTIVE_ASSIGNMENT_STATES, Assignment
+
+        departments = Assignment.objects.filter(
+            case=case, state__in=ACTIVE_ASSIGNMENT_STATES
+        ).values_list("department_id", flat=True)
+        return [
+            {
+                "audience_center_id": case.center_id,
+                "audience_department_id": d,
+                "audience_role": role,
+            }
+            for d in departments
+            for role in ("officer", "head")
+        ]
+    if event.kind in {"return_assignment", "assist_returned"}:
+        return [{"audience_center_id": case.center_id, "audience_role": "triage"}]
+    if event.kind == "transfer":
+        return [
+            {"audience_center_id": data.get("to_center", case.center_id), "audience_role": "triage"}
+        ]
+    return []
+
+
+def notify_event(event: CaseEvent) -> int:
+    """Write the outbox rows for ``event`` in the caller's transaction and kick delivery on commit."""
+    rows = [
+        Notification(
+            case=event.case,
+            kind=NotificationKind.EVENT,
+            title=event.case.number,
+            body=event.kind,
+            created_at=event.at,
+            **row,
+        )  # type: ignore[arg-type]
+        for row in _audience_rows(event)
+    ]
+    Notification.objects.bulk_create(rows)
+    if rows:
+        kick_delivery()
+    return len(rows)
+
+
+def kick_delivery() -> None:
+    """Ask a worker to send pending e-mail once the current transaction commits."""
+
+    def send() -> None:
+        from .tasks import deliver_pending_notifications
+
+        try:
+            deliver_pending_notifications.apply_async(retry=False)
+        except Exception as exc:  # noqa: BLE001 - broker down: beat will deliver later
+            logger.warning("broker unavailable, notifications stay pending: %s", exc)
+
+    transaction.on_commit(send)
+
+
+def recipients(notification: Notification) -> QuerySet[User]:
+    if notification.recipient_id:
+        return User.objects.filter(pk=notification.recipient_id, is_active=True)
+    if notification.audience_center_id is None:
+        return User.objects.none()
+    qs = User.objects.filter(
+        is_active=True,
+        center_id=notification.audience_center_id,
+        roles__role=notification.audience_role,
+    )
+    if notification.audience_department_id:
+        qs = qs.filter(department_id=notification.audience_department_id)
+    return qs.distinct()
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    """The in-app inbox: addressed to the user, or to one of their roles at their center."""
+    if user.center_id is None:
+        return (
+            Notification.objects.filter(recipient=user)
+            .select_related("case")
+            .order_by("-created_at")
+        )
+    audience = Q(audience_center_id=user.center_id, audience_role__in=list(user.role_codes)) & (
+        Q(audience_department__isnull=True) | Q(audience_department_id=user.department_id)
+    )
+    return (
+        Notification.objects.filter(Q(recipient=user) | audience)
+        .select_related("case")
+        .order_by("-created_at")
+    )
+
+
+def describe(notification: Notification) -> str:
+    kind_label = NotificationKind(notification.kind).label
+    return _("%(kind)s: case %(number)s (%(detail)s)") % {
+        "kind": kind_label,
+        "number": notification.title,
+        "detail": notification.body,
+    }
+
+
+def deliver_pending(*, batch: int = 200) -> int:
+    """Send pending e-mails. Rows are claimed with SKIP LOCKED so two workers never send one twice."""
+    sent = 0
+    while True:
+        with transaction.atomic():
+            claimed = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(delivery=DeliveryState.PENDING)
+                .order_by("id")[:batch]
+            )
+            if not claimed:
+                return sent
+            for notification in claimed:
+                addresses = [
+                    e for e in recipients(notification).values_list("email", flat=True) if e
+                ]
+                notification.attempts += 1
+                if not addresses:
+                    notification.delivery = DeliveryState.SKIPPED
+                else:
+                    try:
+                        send_mail(
+                            describe(notification),
+                            notification.body or describe(notification),
+                            None,
+                            addresses,
+                        )
+                        notification.delivery = DeliveryState.SENT
+                        sent += 1
+                    except Exception as exc:  # noqa: BLE001 - SMTP trouble: retry later, then give up
+                        logger.warning(
+                            "e-mail for notification %s failed: %s", notification.pk, exc
+                        )
+                        if notification.attempts >= MAX_ATTEMPTS:
+                            notification.delivery = DeliveryState.FAILED
+                notification.delivered_at = timezone.now()
+                notification.save(update_fields=["delivery", "delivered_at", "attempts"])
+        if len(claimed) < batch:
+            return sent
+
+
+def write_daily_digests(*, day: object | None = None) -> int:
+    """One digest per department with active assignments: counts to sign for, due soon, overdue.
+    One INSERT ... SELECT ... GROUP BY; the dedupe key makes a second run that day a no-op."""
+    from django.db import connection
+
+    today = timezone.localdate() if day is None else day
+    now = timezone.now()
+    sql = """
+        INSERT INTO supervision_notification (recipient_id, audience_center_id, audience_department_id,
+               audience_role, case_id, kind, title, body, created_at, delivery, attempts, dedupe_key)
+        SELECT NULL, d.center_id, a.department_id, role.r, NULL, 'digest', %(title)s,
+               count(*) FILTER (WHERE a.state = 'pending') || '/' ||
+               count(*) FILTER (WHERE a.due_at < %(now)s) || '/' ||
+               count(*) FILTER (WHERE a.due_at >= %(now)s AND a.due_at < %(now)s + interval '7 days'),
+               %(now)s, 'pending', 0, 'digest:' || a.department_id || ':' || role.r || ':' || %(day)s
+          FROM routing_assignment a
+          JOIN core_department d ON d.id = a.department_id
+          CROSS JOIN (VALUES ('officer'), ('head')) AS role(r)
+         WHERE a.state IN ('pending', 'signed', 'accepted')
+         GROUP BY d.center_id, a.department_id, role.r
+        ON CONFLICT (dedupe_key) DO NOTHING
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, {"title": str(today), "now": now, "day": str(today)})
+        count = cursor.rowcount
+    kick_delivery()
+    return count
+
+
+def unread_count(user: User) -> int:
+    return notifications_for(user).filter(read_at__isnull=True).count()
+
+
+def mark_read(*, user: User, ids: Iterable[int]) -> int:
+    return (
+        notifications_for(user)
+        .filter(pk__in=list(ids), read_at__isnull=True)
+        .update(read_at=timezone.now())
+    )

@@ -1,0 +1,266 @@
+"""The deadline sweep (DOMAIN.md §5, §7): warning levels, overdue records, reminders and step-by-step
+escalation, as set-based SQL.
+
+Each pass is one statement that claims a batch of clocks needing a change
+(``FOR UPDATE SKIP LOCKED``), updates them with a guard on the old value, and from the same
+RETURNING rows writes the simple-history rows, the case timeline events and the notification
+outbox rows. So:
+- no Python loop over open cases: Python only repeats the statement until a pass changes nothing;
+- idempotent: the guard (``warning_level <> target``, ``escalation_step = step - 1``) makes a second
+  run, or a concurrent one, find nothing to do; notification ``dedupe_key`` is unique as well;
+- crash-safe: each batch commits on its own; a rerun finishes what a dead worker left;
+- bounded memory: only counts come back to Python.
+The embedded SQLite default runs the same rules through the ORM (small data only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .deadlines import DEFAULT_WARNING_DAYS, warning_level_for
+from .models import Deadline, EscalationStep, Notification, NotificationKind, WarningLevel
+
+BATCH_SIZE = 20_000
+
+
+@dataclass
+class SweepResult:
+    levels_changed: int = 0
+    escalated: int = 0
+
+
+def _thresholds() -> dict[str, int]:
+    configured = getattr(settings, "DEADLINE_WARNING_DAYS", DEFAULT_WARNING_DAYS)
+    return {
+        "approaching": int(configured.get("approaching", 3)),
+        "severe": int(configured.get("severe", 1)),
+    }
+
+
+# The level a clock should have now; the same whole-day arithmetic as deadlines.days_remaining
+# (timedelta.days floors), so the colour shown always matches the sweep.
+_LEVEL_SQL = """
+    CASE WHEN %(now)s > d.due_at THEN 'overdue'
+         WHEN floor(extract(epoch FROM (d.due_at - %(now)s)) / 86400) <= %(severe)s THEN 'severe'
+         WHEN floor(extract(epoch FROM (d.due_at - %(now)s)) / 86400) <= %(approaching)s THEN 'approaching'
+         ELSE 'on_time' END
+"""
+
+_HISTORY_COLUMNS = (
+    "id, kind, basis, day_type, starts_at, due_at, is_provisional, paused_at, paused_days, extended_days, "
+    "extension_reason, met_at, warning_level, overdue_since, escalation_step, assignment_id, created_at, "
+    "case_id, rule_id"
+)
+
+# Who is reminded about a clock: the assignment's handler when there is one, else the officers of
+# the assignment's department, else (case-level clocks such as screening) triage at the case's center.
+_AUDIENCE_SQL = """
+    a.handler_id AS recipient_id,
+    CASE WHEN a.handler_id IS NULL THEN c.center_id END AS audience_center_id,
+    CASE WHEN a.handler_id IS NULL THEN a.department_id END AS audience_department_id,
+    CASE WHEN a.handler_id IS NOT NULL THEN ''
+         WHEN a.department_id IS NOT NULL THEN 'officer' ELSE 'triage' END AS audience_role
+"""
+
+LEVELS_SQL = f"""
+WITH batch AS (
+    SELECT d.id, {_LEVEL_SQL} AS level
+    FROM supervision_deadline d
+    WHERE d.met_at IS NULL AND d.paused_at IS NULL
+      AND d.due_at <= %(window_end)s
+      AND d.warning_level <> {_LEVEL_SQL}
+    ORDER BY d.due_at
+    LIMIT %(limit)s
+    FOR UPDATE OF d SKIP LOCKED
+), changed AS (
+    UPDATE supervision_deadline d
+       SET warning_level = b.level,
+           overdue_since = CASE WHEN b.level = 'overdue' THEN COALESCE(d.overdue_since, %(now)s)
+                                ELSE d.overdue_since END
+      FROM batch b
+     WHERE d.id = b.id AND d.met_at IS NULL AND d.warning_level <> b.level
+    RETURNING d.*
+), hist AS (
+    INSERT INTO supervision_historicaldeadline ({_HISTORY_COLUMNS},
+                history_date, history_change_reason, history_type, history_user_id)
+    SELECT {_HISTORY_COLUMNS}, %(now)s, 'deadline sweep', '~', NULL FROM changed
+), events AS (
+    INSERT INTO petitions_caseevent (case_id, kind, from_state, to_state, actor_id, at, message, data)
+    SELECT ch.case_id, 'deadline_' || ch.warning_level, '', '', NULL, %(now)s, '',
+           jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'level', ch.warning_level,
+                              'due_at', ch.due_at)
+      FROM changed ch
+), notes AS (
+    INSERT INTO supervision_notification (recipient_id, audience_center_id, audience_department_id,
+                audience_role, case_id, kind, title, body, created_at, delivery, attempts, dedupe_key)
+    SELECT {_AUDIENCE_SQL}, ch.case_id,
+           CASE WHEN ch.warning_level = 'overdue' THEN 'overdue' ELSE 'warning' END,
+           c.number, ch.kind || ':' || ch.warning_level, %(now)s, 'pending', 0,
+           'dl:' || ch.id || ':' || ch.warning_level || ':' || extract(epoch FROM ch.due_at)::bigint
+      FROM changed ch
+      JOIN petitions_case c ON c.id = ch.case_id
+      LEFT JOIN routing_assignment a ON a.id = ch.assignment_id
+     WHERE ch.warning_level <> 'on_time'
+    ON CONFLICT (dedupe_key) DO NOTHING
+)
+SELECT count(*) FROM changed
+"""
+
+ESCALATION_SQL = f"""
+WITH batch AS (
+    SELECT d.id, s.step, s.role
+    FROM supervision_deadline d
+    JOIN supervision_escalationstep s ON s.step = d.escalation_step + 1 AND s.is_active
+    WHERE d.met_at IS NULL AND d.paused_at IS NULL AND d.warning_level = 'overdue'
+      AND d.overdue_since + make_interval(days => s.after_days) <= %(now)s
+    ORDER BY d.due_at
+    LIMIT %(limit)s
+    FOR UPDATE OF d SKIP LOCKED
+), changed AS (
+    UPDATE supervision_deadline d SET escalation_step = b.step
+      FROM batch b
+     WHERE d.id = b.id AND d.escalation_step = b.step - 1 AND d.met_at IS NULL
+    RETURNING d.*, b.role AS escalated_to
+), hist AS (
+    INSERT INTO supervision_historicaldeadline ({_HISTORY_COLUMNS},
+                history_date, history_change_reason, history_type, history_user_id)
+    SELECT {_HISTORY_COLUMNS}, %(now)s, 'escalation', '~', NULL FROM changed
+), events AS (
+    INSERT INTO petitions_caseevent (case_id, kind, from_state, to_state, actor_id, at, message, data)
+    SELECT ch.case_id, 'escalated', '', '', NULL, %(now)s, '',
+           jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'step', ch.escalation_step,
+                              'role', ch.escalated_to)
+      FROM changed ch
+), notes AS (
+    INSERT INTO supervision_notification (recipient_id, audience_center_id, audience_department_id,
+                audience_role, case_id, kind, title, body, created_at, delivery, attempts, dedupe_key)
+    SELECT NULL, c.center_id,
+           CASE WHEN ch.escalated_to = 'head' THEN COALESCE(a.department_id, lead.department_id) END,
+           ch.escalated_to, ch.case_id, 'escalation', c.number,
+           ch.kind || ':step' || ch.escalation_step, %(now)s, 'pending', 0,
+           'esc:' || ch.id || ':' || ch.escalation_step
+      FROM changed ch
+      JOIN petitions_case c ON c.id = ch.case_id
+      LEFT JOIN routing_assignment a ON a.id = ch.assignment_id
+      LEFT JOIN LATERAL (
+          SELECT la.department_id FROM routing_assignment la
+           WHERE la.case_id = ch.case_id AND la.role = 'lead'
+             AND la.state IN ('pending', 'signed', 'accepted')
+           LIMIT 1) lead ON TRUE
+    ON CONFLICT (dedupe_key) DO NOTHING
+)
+SELECT count(*) FROM changed
+"""
+
+
+def _run_batches(sql: str, params: dict[str, Any]) -> int:
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            changed = int(cursor.fetchone()[0])
+        total += changed
+        if changed < int(params["limit"]):
+            return total
+
+
+def run_deadline_checks(
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE
+) -> SweepResult:
+    """One sweep: move warning levels, record overdue, remind handlers, escalate step by step."""
+    now = now or timezone.now()
+    if connection.vendor != "postgresql":
+        return _run_with_orm(now)
+    thresholds = _thresholds()
+    params: dict[str, Any] = {
+        "now": now,
+        "window_end": now + timedelta(days=thresholds["approaching"] + 1),
+        "limit": batch_size,
+        **thresholds,
+    }
+    result = SweepResult()
+    result.levels_changed = _run_batches(LEVELS_SQL, params)
+    result.escalated = _run_batches(ESCALATION_SQL, params)
+    if result.levels_changed or result.escalated:
+        from .notify import kick_delivery
+
+        kick_delivery()
+    return result
+
+
+def _run_with_orm(now: datetime) -> SweepResult:
+    """The same rules row by row, for the embedded SQLite default (tiny data sets)."""
+    from petitions.models import CaseEvent
+
+    result = SweepResult()
+    steps = {s.step: s for s in EscalationStep.objects.filter(is_active=True)}
+    for deadline in Deadline.objects.filter(
+        met_at__isnull=True, paused_at__isnull=True
+    ).select_related("case"):
+        with transaction.atomic():
+            level = warning_level_for(deadline.due_at, now, _thresholds())
+            fields = []
+            if level != deadline.warning_level:
+                deadline.warning_level = level
+                fields.append("warning_level")
+                if level == WarningLevel.OVERDUE and deadline.overdue_since is None:
+                    deadline.overdue_since = now
+                    fields.append("overdue_since")
+                CaseEvent.objects.create(
+                    case=deadline.case,
+                    kind=f"deadline_{level}",
+                    at=now,
+                    data={"deadline": deadline.pk, "kind": deadline.kind, "level": level},
+                )
+                if level != WarningLevel.ON_TIME:
+                    Notification.objects.get_or_create(
+                        dedupe_key=f"dl:{deadline.pk}:{level}:{int(deadline.due_at.timestamp())}",
+                        defaults={
+                            "case": deadline.case,
+                            "audience_center": deadline.case.center,
+                            "audience_role": "triage",
+                            "kind": NotificationKind.OVERDUE
+                            if level == WarningLevel.OVERDUE
+                            else NotificationKind.WARNING,
+                            "title": deadline.case.number,
+                            "body": f"{deadline.kind}:{level}",
+                        },
+                    )
+                result.levels_changed += 1
+            step = steps.get(deadline.escalation_step + 1)
+            if (
+                deadline.warning_level == WarningLevel.OVERDUE
+                and step is not None
+                and deadline.overdue_since
+                and deadline.overdue_since + timedelta(days=step.after_days) <= now
+            ):
+                deadline.escalation_step = step.step
+                fields.append("escalation_step")
+                CaseEvent.objects.create(
+                    case=deadline.case,
+                    kind="escalated",
+                    at=now,
+                    data={"deadline": deadline.pk, "step": step.step, "role": step.role},
+                )
+                Notification.objects.get_or_create(
+                    dedupe_key=f"esc:{deadline.pk}:{step.step}",
+                    defaults={
+                        "case": deadline.case,
+                        "audience_center": deadline.case.center,
+                        "audience_role": step.role,
+                        "kind": NotificationKind.ESCALATION,
+                        "title": deadline.case.number,
+                        "body": f"{deadline.kind}:step{step.step}",
+                    },
+                )
+                result.escalated += 1
+            if fields:
+                deadline._change_reason = "deadline sweep"  # type: ignore[attr-defined]
+                deadline.save(update_fields=fields)
+    return result
