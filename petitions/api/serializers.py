@@ -1,0 +1,555 @@
+"""Input serializers validate; services write; output serializers render (STYLE.md: thin API views).
+
+Input serializers never save: each has a ``to_*`` helper that turns validated data into the
+dataclass the service takes. Free text (request, facts, notes, answers) is kept as typed, without
+trimming or escaping: it is JSON on the way out, and escaping is the client's job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from stdnum.cn import ric
+
+from core.models import User
+from core.roles import Role
+from petitions.models import (
+    Attachment,
+    AttachmentKind,
+    Case,
+    CaseEvent,
+    CasePetitioner,
+    Channel,
+    ContentCategory,
+    IdType,
+    Organ,
+    Petitioner,
+    PetitionerRole,
+    Purpose,
+    Sex,
+    Visit,
+)
+from petitions.selectors import can_act_on
+from petitions.services import MAX_REPRESENTATIVES, CaseData, PetitionerData, Registration
+from petitions.states import allowed_transitions
+from petitions.validation import (
+    validate_attachment,
+    validate_id_number,
+    validate_phone,
+    validate_region_code,
+)
+
+# Fields of a petitioner file that an update leaves alone when the client does not send them.
+_KEPT_WHEN_OMITTED = (
+    "sex",
+    "birth_date",
+    "address",
+    "household_registration",
+    "occupation",
+    "notes",
+)
+
+
+def _django_errors(exc: DjangoValidationError) -> list[str]:
+    return list(exc.messages)
+
+
+# --- shared output pieces -------------------------------------------------------------------------
+
+
+class CodeItemSerializer(serializers.Serializer):
+    """An entry of an administrator-edited code table (channel, purpose, category, organ)."""
+
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class CenterRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class UserRefField(serializers.CharField):
+    """A staff member shown by username (null when the record has no user, e.g. a system task)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return str(value.username) if isinstance(value, User) else str(value)
+
+
+# --- petitioners ----------------------------------------------------------------------------------
+
+
+class PetitionerSerializer(serializers.ModelSerializer):
+    """A petitioner file with ID and phone numbers masked (full numbers only through /reveal/)."""
+
+    case_count = serializers.IntegerField(
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text=str(_("Cases of this person that you can see.")),
+    )
+
+    class Meta:
+        model = Petitioner
+        fields = [
+            "id",
+            "name",
+            "sex",
+            "id_type",
+            "id_number_masked",
+            "phone_masked",
+            "address",
+            "household_registration",
+            "occupation",
+            "case_count",
+        ]
+        read_only_fields = fields
+
+
+class PetitionerRefSerializer(serializers.ModelSerializer):
+    """A petitioner as shown inside a case: masked numbers, no file details."""
+
+    class Meta:
+        model = Petitioner
+        fields = ["id", "name", "sex", "id_type", "id_number_masked", "phone_masked"]
+        read_only_fields = fields
+
+
+class PetitionerLookupSerializer(serializers.Serializer):
+    """Query parameters of the petitioner lookup. At least one is required, so that the list
+    cannot be paged through: the front desk finds a person, it does not browse people."""
+
+    id_number = serializers.CharField(
+        required=False, max_length=40, help_text=str(_("Exact ID number (any ID type)."))
+    )
+    id_type = serializers.ChoiceField(
+        choices=IdType.choices,
+        required=False,
+        help_text=str(_("Narrows an ID number lookup to one ID type.")),
+    )
+    phone = serializers.CharField(
+        required=False, max_length=30, help_text=str(_("Exact phone number."))
+    )
+    name = serializers.CharField(
+        required=False, max_length=50, help_text=str(_("Beginning of the name."))
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(attrs.get(key, "").strip() for key in ("id_number", "phone", "name")):
+            message = _("Give an ID number, a phone number or the beginning of a name.")
+            raise serializers.ValidationError(
+                {"id_number": [message], "phone": [message], "name": [message]}
+            )
+        return attrs
+
+
+class PetitionerInputSerializer(serializers.Serializer):
+    """A person as typed at the desk. The ID number is checked for its type (a resident ID's check
+    character, birth date and region); the phone for its digits."""
+
+    name = serializers.CharField(max_length=50)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False)
+    id_type = serializers.ChoiceField(choices=IdType.choices, default=IdType.RESIDENT)
+    id_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    birth_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=str(_("Taken from a resident ID number when not given.")),
+    )
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    household_registration = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    occupation = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, list[str]] = {}
+        try:
+            attrs["id_number"] = validate_id_number(attrs["id_type"], attrs.get("id_number", ""))
+        except DjangoValidationError as exc:
+            errors["id_number"] = _django_errors(exc)
+        try:
+            attrs["phone"] = validate_phone(attrs.get("phone", ""))
+        except DjangoValidationError as exc:
+            errors["phone"] = _django_errors(exc)
+        if errors:
+            raise serializers.ValidationError(errors)
+        if (
+            attrs["id_type"] == IdType.RESIDENT
+            and attrs["id_number"]
+            and not attrs.get("birth_date")
+        ):
+            attrs["birth_date"] = ric.get_birth_date(attrs["id_number"])
+        return attrs
+
+
+def petitioner_data(attrs: dict[str, Any], existing: Petitioner | None) -> PetitionerData:
+    """The service's input for validated ``attrs``. The service writes every field of the file, so
+    fields the client left out keep the existing file's values instead of being blanked."""
+    values: dict[str, Any] = {
+        "name": attrs["name"],
+        "id_type": attrs["id_type"],
+        "id_number": attrs.get("id_number", ""),
+        "phone": attrs.get("phone", ""),
+    }
+    for key in _KEPT_WHEN_OMITTED:
+        if key in attrs:
+            values[key] = attrs[key]
+        elif existing is not None:
+            values[key] = getattr(existing, key)
+    values.setdefault("sex", Sex.UNKNOWN)
+    return PetitionerData(**values)
+
+
+class RevealInputSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=[("id_number", "id_number"), ("phone", "phone")])
+
+
+class RevealOutputSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()
+
+
+# --- cases: input ---------------------------------------------------------------------------------
+
+
+def _code_field(model: type[Any], **kwargs: Any) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=model.objects.filter(is_active=True), **kwargs
+    )
+
+
+class CaseIntakeSerializer(serializers.Serializer):
+    """Registering a case at the desk: the person (an existing file or a new one), the matter,
+    and a group visit's representatives (at most five, Art 20)."""
+
+    petitioner_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=str(_("An existing petitioner file; or send `petitioner` instead.")),
+    )
+    petitioner = PetitionerInputSerializer(required=False, allow_null=True)
+    channel = _code_field(Channel)
+    purpose = _code_field(Purpose)
+    category = _code_field(ContentCategory)
+    organ = _code_field(Organ, required=False, allow_null=True)
+    request = serializers.CharField(trim_whitespace=False)
+    facts_reasons = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, default=""
+    )
+    legal_case_number = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default=""
+    )
+    problem_region_code = serializers.CharField(
+        max_length=6, required=False, allow_blank=True, default=""
+    )
+    is_law_related = serializers.BooleanField(default=True)
+    is_major_urgent = serializers.BooleanField(default=False)
+    is_safety_risk = serializers.BooleanField(default=False)
+    is_skip_level = serializers.BooleanField(default=False)
+    headcount = serializers.IntegerField(min_value=1, default=1)
+    representatives = PetitionerInputSerializer(many=True, required=False)
+
+    def validate_request(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("State the request (Art 19)."))
+        return value
+
+    def validate_problem_region_code(self, value: str) -> str:
+        try:
+            return validate_region_code(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(_django_errors(exc)) from None
+
+    def validate_representatives(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_REPRESENTATIVES:
+            raise serializers.ValidationError(
+                _("A group visit may choose at most %(n)d representatives (Art 20).")
+                % {"n": MAX_REPRESENTATIVES}
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        has_id = attrs.get("petitioner_id") is not None
+        has_new = attrs.get("petitioner") is not None
+        if has_id == has_new:
+            message = _("Give either petitioner_id or petitioner, not both.")
+            if not has_id:
+                message = _("Give the petitioner: petitioner_id or a petitioner object.")
+            raise serializers.ValidationError({"petitioner": [message]})
+        if has_id:
+            from petitions.selectors import petitioners_visible_to
+
+            user = self.context["request"].user
+            found = petitioners_visible_to(user).filter(pk=attrs["petitioner_id"]).first()
+            if found is None:
+                raise serializers.ValidationError({"petitioner_id": [_("No such petitioner.")]})
+            attrs["existing_petitioner"] = found
+        return attrs
+
+    def to_case_data(self) -> CaseData:
+        d = self.validated_data
+        return CaseData(
+            channel=d["channel"],
+            purpose=d["purpose"],
+            category=d["category"],
+            organ=d.get("organ"),
+            request=d["request"],
+            facts_reasons=d["facts_reasons"],
+            legal_case_number=d["legal_case_number"],
+            problem_region_code=d["problem_region_code"],
+            is_law_related=d["is_law_related"],
+            is_major_urgent=d["is_major_urgent"],
+            is_safety_risk=d["is_safety_risk"],
+            is_skip_level=d["is_skip_level"],
+            headcount=d["headcount"],
+        )
+
+
+class VisitInputSerializer(serializers.Serializer):
+    petitioner_id = serializers.IntegerField(
+        min_value=1, help_text=str(_("A petitioner on this case."))
+    )
+    channel = _code_field(Channel)
+    headcount = serializers.IntegerField(min_value=1, default=1)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, default=""
+    )
+
+
+class AnswerInputSerializer(serializers.Serializer):
+    answer = serializers.CharField(trim_whitespace=False)
+    expected_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=str(_("The case version you saw; refused with 409 if it changed since.")),
+    )
+
+    def validate_answer(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("Write down the answer given."))
+        return value
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices, default=AttachmentKind.OTHER)
+
+    def validate_file(self, value: Any) -> Any:
+        # Checked here too (the service checks again) so the error is on the "file" field.
+        try:
+            validate_attachment(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(_django_errors(exc)) from None
+        return value
+
+
+# --- cases: output --------------------------------------------------------------------------------
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    """A row of the case list: only what case_list_for() has already joined."""
+
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    center = CenterRefSerializer(read_only=True)
+    channel = CodeItemSerializer(read_only=True)
+    purpose = CodeItemSerializer(read_only=True)
+    category = CodeItemSerializer(read_only=True)
+    main_petitioner = PetitionerRefSerializer(read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "state",
+            "state_label",
+            "center",
+            "channel",
+            "purpose",
+            "category",
+            "main_petitioner",
+            "request",
+            "headcount",
+            "is_group",
+            "is_major_urgent",
+            "is_safety_risk",
+            "is_skip_level",
+            "visit_count",
+            "registered_at",
+            "next_due_at",
+        ]
+        read_only_fields = fields
+
+
+class CasePetitionerSerializer(serializers.ModelSerializer):
+    role = serializers.ChoiceField(choices=PetitionerRole.choices, read_only=True)
+    petitioner = PetitionerRefSerializer(read_only=True)
+
+    class Meta:
+        model = CasePetitioner
+        fields = ["role", "petitioner"]
+        read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = UserRefField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "kind",
+            "original_name",
+            "size",
+            "content_type",
+            "uploaded_by",
+            "uploaded_at",
+        ]
+        read_only_fields = fields
+
+
+class ActionSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    # "label" shadows Field.label for the type checker only: DRF moves declared fields off the class.
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
+    # A plain string: the values are those of the case's `state` (one enum in the schema).
+    target = serializers.CharField(read_only=True, help_text=str(_("The state the case moves to.")))
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    """The whole case, petitioners masked, with the actions the viewer may take now."""
+
+    origin_center = CenterRefSerializer(read_only=True)
+    organ = CodeItemSerializer(read_only=True, allow_null=True)
+    registered_by = UserRefField()
+    petitioners = CasePetitionerSerializer(source="case_petitioners", many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [
+            *CaseListSerializer.Meta.fields,
+            "origin_center",
+            "state_changed_at",
+            "version",
+            "organ",
+            "legal_case_number",
+            "problem_region_code",
+            "is_law_related",
+            "facts_reasons",
+            "petitioners",
+            "registered_by",
+            "closed_at",
+            "outcome",
+            "attachments",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ActionSerializer(many=True))
+    def get_allowed_actions(self, case: Case) -> list[dict[str, str]]:
+        user = self.context["request"].user
+        if not can_act_on(user, case):
+            return []
+        roles = frozenset(Role.values) if user.is_superuser else user.role_codes
+        return [
+            {"name": t.name, "label": str(t.label), "target": t.target}
+            for t in allowed_transitions(case.state, roles)
+        ]
+
+
+class CaseRegisteredSerializer(CaseDetailSerializer):
+    """The intake response: the case, its one-time query code and what the desk must see."""
+
+    query_code = serializers.SerializerMethodField(
+        help_text=str(
+            _(
+                "Shown once, for the petitioner's receipt; null when a repeated "
+                "submission returned the case registered the first time."
+            )
+        )
+    )
+    warnings = serializers.SerializerMethodField()
+
+    class Meta(CaseDetailSerializer.Meta):
+        fields = [*CaseDetailSerializer.Meta.fields, "query_code", "warnings"]
+        read_only_fields = fields
+
+    def _registration(self) -> Registration:
+        registration: Registration = self.context["registration"]
+        return registration
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_query_code(self, case: Case) -> str | None:
+        return self._registration().query_code
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, case: Case) -> list[str]:
+        return self._registration().warnings
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    petitioner = PetitionerRefSerializer(read_only=True)
+    center = CenterRefSerializer(read_only=True)
+    channel = CodeItemSerializer(read_only=True)
+    received_by = UserRefField()
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "petitioner",
+            "center",
+            "channel",
+            "at",
+            "is_repeat",
+            "headcount",
+            "notes",
+            "received_by",
+        ]
+        read_only_fields = fields
+
+
+# --- history --------------------------------------------------------------------------------------
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # see ActionSerializer.label
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryRecordSerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    history_date = serializers.DateTimeField()
+    history_type = serializers.ChoiceField(
+        choices=[("+", "created"), ("~", "changed"), ("-", "deleted")]
+    )
+    history_user = serializers.CharField(allow_null=True)
+    change_reason = serializers.CharField(allow_null=True)
+    changes = FieldChangeSerializer(many=True)
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    actor = UserRefField()
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "kind", "from_state", "to_state", "actor", "at", "message", "data"]
+        read_only_fields = fields
+
+
+class CaseHistorySerializer(serializers.Serializer):
+    records = HistoryRecordSerializer(many=True)
+    events = CaseEventSerializer(many=True)

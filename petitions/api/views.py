@@ -1,0 +1,515 @@
+"""API views of petition records. Thin: the input serializer validates, a petitions.services
+function writes, an output serializer renders. Reads go through petitions.selectors, so a case
+that is not yours is the same 404 as one that does not exist."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import pii
+from core.models import User
+from petitions.models import Attachment, Case, CasePetitioner, Petitioner, Visit
+from petitions.selectors import (
+    case_list_for,
+    cases_visible_to,
+    get_case_for,
+    petitioners_visible_to,
+)
+from petitions.services import (
+    Registration,
+    add_attachment,
+    answer_on_spot,
+    find_petitioner_by_id_number,
+    record_repeat_visit,
+    register_case,
+    reveal_pii,
+    upsert_petitioner,
+)
+
+from .filters import CaseFilter
+from .serializers import (
+    AnswerInputSerializer,
+    AttachmentInputSerializer,
+    AttachmentSerializer,
+    CaseDetailSerializer,
+    CaseHistorySerializer,
+    CaseIntakeSerializer,
+    CaseListSerializer,
+    CaseRegisteredSerializer,
+    PetitionerInputSerializer,
+    PetitionerLookupSerializer,
+    PetitionerSerializer,
+    RevealInputSerializer,
+    RevealOutputSerializer,
+    VisitInputSerializer,
+    VisitSerializer,
+    petitioner_data,
+)
+
+# A name prefix matches many people; the lookup shows the first few, never a browsable list.
+MAX_LOOKUP_RESULTS = 20
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+# Fields whose change is bookkeeping, not something a reader of the history needs to see.
+HISTORY_NOISE_FIELDS = ("version",)
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name="Idempotency-Key",
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A client-chosen token for this submission. Repeating the request with the same key "
+        "returns what the first one created (200) instead of creating it again (201)."
+    ),
+)
+NOT_FOUND = OpenApiResponse(description="Not found, or not yours to see (the same answer).")
+FORBIDDEN = OpenApiResponse(description="Your role does not allow this action.")
+BAD_REQUEST = OpenApiResponse(description="Field errors: {field: [messages]}.")
+CONFLICT = OpenApiResponse(description="The case's state does not allow this action.")
+
+
+def actor_of(request: Request) -> User:
+    """The authenticated staff member (IsAuthenticated has run; this narrows the type)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user
+
+
+def submission_key(request: Request, *scope: object) -> str | None:
+    """The service's submission key for the Idempotency-Key header, or None without one.
+
+    Hashed with the user (and what it applies to) so one client's key can never return another
+    user's record, and so any client token fits the 64-character column."""
+    raw = request.headers.get("Idempotency-Key", "").strip()
+    if not raw:
+        return None
+    if len(raw) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise exceptions.ValidationError(
+            {
+                "Idempotency-Key": [
+                    _("An idempotency key has at most %(n)d characters.")
+                    % {"n": MAX_IDEMPOTENCY_KEY_LENGTH}
+                ]
+            }
+        )
+    material = ":".join([*(str(part) for part in scope), raw])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+class ViewOrderedCursorPagination(CursorPagination):
+    """Cursor pages in the view's ``ordering``: stable while new cases keep arriving, and the
+    cursor cannot be turned into an offset to walk the table."""
+
+    def get_ordering(
+        self, request: Request, queryset: QuerySet[Any], view: APIView
+    ) -> tuple[str, ...]:
+        ordering = getattr(view, "ordering", None)
+        if ordering:
+            return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+        return tuple(super().get_ordering(request, queryset, view))
+
+
+# --- petitioners ----------------------------------------------------------------------------------
+
+
+def petitioners_with_case_count(user: User) -> QuerySet[Petitioner]:
+    """Visible petitioner files with the number of their cases the user can see, in one query
+    (counting cases the user cannot open would tell them about other centers' work)."""
+    qs = petitioners_visible_to(user)
+    if user.is_superuser:
+        count = Count("case_links", distinct=True)
+    else:
+        count = Count(
+            "case_links",
+            filter=Q(case_links__case__in=cases_visible_to(user).values("pk")),
+            distinct=True,
+        )
+    return qs.annotate(case_count=count)
+
+
+class PetitionerViewSet(viewsets.GenericViewSet[Petitioner]):
+    """Petitioner files (一人一档): find a person by exact ID or phone number or a name prefix,
+    register or update a file, and reveal a full number (logged)."""
+
+    serializer_class = PetitionerSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    lookup_value_converter = "int"
+    parser_classes = [JSONParser]
+
+    def get_queryset(self) -> QuerySet[Petitioner]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Petitioner.objects.none()
+        return petitioners_with_case_count(actor_of(self.request))
+
+    @extend_schema(
+        summary="Find petitioners",
+        parameters=[PetitionerLookupSerializer],
+        responses={200: PetitionerSerializer(many=True), 400: BAD_REQUEST},
+    )
+    def list(self, request: Request) -> Response:
+        query = PetitionerLookupSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        qs = self.get_queryset()
+        # Exact numbers are matched on the keyed blind index (core.pii): the database never
+        # sees the number in clear, and the lookup uses the partial index on the hash.
+        if params.get("id_number", "").strip():
+            qs = qs.filter(id_number_hash=pii.blind_index(params["id_number"]))
+            if params.get("id_type"):
+                qs = qs.filter(id_type=params["id_type"])
+        if params.get("phone", "").strip():
+            qs = qs.filter(phone_hash=pii.blind_index(params["phone"]))
+        if params.get("name", "").strip():
+            qs = qs.filter(name__istartswith=params["name"].strip())
+        rows = qs.order_by("name", "id")[:MAX_LOOKUP_RESULTS]
+        return Response(PetitionerSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="A petitioner file", responses={200: PetitionerSerializer, 404: NOT_FOUND}
+    )
+    def retrieve(self, request: Request, pk: int) -> Response:
+        return Response(PetitionerSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Register or update a petitioner file",
+        description=(
+            "One file per person: a known ID number (of the same ID type) updates that file "
+            "(200); otherwise a new file is created (201). Fields left out of an update keep "
+            "their values."
+        ),
+        request=PetitionerInputSerializer,
+        responses={
+            200: PetitionerSerializer,
+            201: PetitionerSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        actor = actor_of(request)
+        serializer = PetitionerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attrs = serializer.validated_data
+        existing = (
+            find_petitioner_by_id_number(attrs["id_number"], attrs["id_type"])
+            if attrs["id_number"]
+            else None
+        )
+        petitioner = upsert_petitioner(actor=actor, data=petitioner_data(attrs, existing))
+        saved = self.get_queryset().get(pk=petitioner.pk)
+        return Response(
+            PetitionerSerializer(saved).data,
+            status=status.HTTP_200_OK if existing is not None else status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        summary="Reveal a full ID or phone number",
+        description="Every reveal is logged with the user, the time and the address (PIPL Art 28).",
+        request=RevealInputSerializer,
+        responses={200: RevealOutputSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def reveal(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        petitioner = self.get_object()
+        serializer = RevealInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        field = serializer.validated_data["field"]
+        value = reveal_pii(
+            actor=actor,
+            petitioner=petitioner,
+            field_name=field,
+            ip=request.META.get("REMOTE_ADDR") or None,
+        )
+        response = Response(RevealOutputSerializer({"field": field, "value": value}).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+# --- cases ----------------------------------------------------------------------------------------
+
+
+class CaseViewSet(viewsets.GenericViewSet[Case]):
+    """Cases: the list and intake, a case's detail, history, visits, attachments and the one-stop
+    answer. No generic update: every change is a service call with its own endpoint."""
+
+    serializer_class = CaseListSerializer
+    filterset_class = CaseFilter
+    pagination_class = ViewOrderedCursorPagination
+    # newest first; the id breaks ties between cases registered in the same instant
+    ordering = ("-registered_at", "-id")
+    lookup_value_converter = "int"
+    parser_classes = [JSONParser]
+
+    def get_queryset(self) -> QuerySet[Case]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Case.objects.none()
+        return case_list_for(actor_of(self.request))
+
+    def get_object(self) -> Case:
+        return get_case_for(actor_of(self.request), self.kwargs["pk"])
+
+    def _detail(self, pk: int) -> Case:
+        case = get_case_for(actor_of(self.request), pk)
+        prefetch_related_objects(
+            [case],
+            Prefetch(
+                "case_petitioners",
+                queryset=CasePetitioner.objects.select_related("petitioner").order_by("id"),
+            ),
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.select_related("uploaded_by").order_by(
+                    "uploaded_at", "id"
+                ),
+            ),
+        )
+        return case
+
+    @extend_schema(summary="Cases you can see", responses=CaseListSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is None:  # pragma: no cover - the view always paginates
+            return Response(CaseListSerializer(queryset, many=True).data)
+        return self.get_paginated_response(CaseListSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Register a case (intake)",
+        description=(
+            "Registers the petitioner (an existing file by `petitioner_id`, or a new or updated "
+            "file from `petitioner`), the representatives and the case, all or nothing. The "
+            "response carries the one-time query code for the petitioner's receipt."
+        ),
+        request=CaseIntakeSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: CaseRegisteredSerializer,
+            200: OpenApiResponse(
+                CaseRegisteredSerializer,
+                description="A repeated submission (same Idempotency-Key): the first case.",
+            ),
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        actor = actor_of(request)
+        serializer = CaseIntakeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        key = submission_key(request, "case", actor.pk)
+        if key:
+            # A repeated submission returns the first case before anything is written again
+            # (new representative files in particular). register_case checks the key as well,
+            # for two submissions racing each other.
+            first = cases_visible_to(actor).filter(submission_key=key).first()
+            if first is not None:
+                return self._registered(Registration(case=first, query_code=None, created=False))
+        attrs = serializer.validated_data
+        with transaction.atomic():
+            main = attrs.get("existing_petitioner") or self._upsert(actor, attrs["petitioner"])
+            representatives = [self._upsert(actor, r) for r in attrs.get("representatives", [])]
+            registration = register_case(
+                actor=actor,
+                petitioner=main,
+                data=serializer.to_case_data(),
+                representatives=representatives,
+                submission_key=key,
+            )
+        return self._registered(registration)
+
+    @staticmethod
+    def _upsert(actor: User, attrs: dict[str, Any]) -> Petitioner:
+        existing = (
+            find_petitioner_by_id_number(attrs["id_number"], attrs["id_type"])
+            if attrs["id_number"]
+            else None
+        )
+        return upsert_petitioner(actor=actor, data=petitioner_data(attrs, existing))
+
+    def _registered(self, registration: Registration) -> Response:
+        case = self._detail(registration.case.pk)
+        context = {**self.get_serializer_context(), "registration": registration}
+        return Response(
+            CaseRegisteredSerializer(case, context=context).data,
+            status=status.HTTP_201_CREATED if registration.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(summary="A case", responses={200: CaseDetailSerializer, 404: NOT_FOUND})
+    def retrieve(self, request: Request, pk: int) -> Response:
+        case = self._detail(pk)
+        return Response(CaseDetailSerializer(case, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="A case's history",
+        description=(
+            "`records`: every saved version of the case, oldest first, with who saved it, when, "
+            "and the fields that changed (old and new value). `events`: the readable timeline."
+        ),
+        responses={200: CaseHistorySerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: int) -> Response:
+        case = self.get_object()
+        records = list(
+            case.history.select_related("history_user").order_by("history_date", "history_id")
+        )
+        labels = {f.name: str(f.verbose_name) for f in Case._meta.get_fields() if f.concrete}
+        rows: list[dict[str, Any]] = []
+        previous = None
+        for record in records:
+            changes: list[dict[str, Any]] = []
+            if previous is not None:
+                delta = record.diff_against(previous, excluded_fields=HISTORY_NOISE_FIELDS)
+                changes = [
+                    {
+                        "field": c.field,
+                        "label": labels.get(c.field, c.field),
+                        "old": c.old,
+                        "new": c.new,
+                    }
+                    for c in delta.changes
+                ]
+            rows.append(
+                {
+                    "history_id": record.history_id,
+                    "history_date": record.history_date,
+                    "history_type": record.history_type,
+                    "history_user": record.history_user.username if record.history_user else None,
+                    "change_reason": record.history_change_reason,
+                    "changes": changes,
+                }
+            )
+            previous = record
+        events = case.events.select_related("actor").order_by("at", "id")
+        return Response(CaseHistorySerializer({"records": rows, "events": events}).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A case's visits",
+        responses={200: VisitSerializer(many=True), 404: NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record a repeat visit",
+        description="The same person raising the same matter again (重复访) is linked to the case.",
+        request=VisitInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: VisitSerializer,
+            200: OpenApiResponse(
+                VisitSerializer,
+                description="A repeated submission (same Idempotency-Key): the first visit.",
+            ),
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def visits(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        case = self.get_object()
+        visits = case.visits.select_related("petitioner", "center", "channel", "received_by")
+        if request.method == "GET":
+            return Response(VisitSerializer(visits.order_by("at", "id"), many=True).data)
+
+        serializer = VisitInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attrs = serializer.validated_data
+        petitioner = petitioners_visible_to(actor).filter(pk=attrs["petitioner_id"]).first()
+        if petitioner is None:
+            raise exceptions.ValidationError({"petitioner_id": [_("No such petitioner.")]})
+        key = submission_key(request, "visit", actor.pk, case.pk)
+        if key:
+            first = visits.filter(submission_key=key).first()
+            if first is not None:
+                return Response(VisitSerializer(first).data, status=status.HTTP_200_OK)
+        visit = record_repeat_visit(
+            actor=actor,
+            case=case,
+            petitioner=petitioner,
+            channel=attrs["channel"],
+            headcount=attrs["headcount"],
+            notes=attrs["notes"],
+            submission_key=key,
+        )
+        saved: Visit = visits.get(pk=visit.pk)
+        return Response(VisitSerializer(saved).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Answer on the spot and close",
+        description="One-stop answer: a simple enquiry answered and closed at the desk.",
+        request=AnswerInputSerializer,
+        responses={
+            200: CaseDetailSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        case = self.get_object()
+        serializer = AnswerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        answer_on_spot(
+            actor=actor,
+            case=case,
+            answer=serializer.validated_data["answer"],
+            expected_version=serializer.validated_data.get("expected_version"),
+        )
+        updated = self._detail(case.pk)
+        return Response(CaseDetailSerializer(updated, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A case's attachments",
+        responses={200: AttachmentSerializer(many=True), 404: NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add an attachment",
+        description="Multipart upload. Executables and unlisted file types are refused.",
+        request={"multipart/form-data": AttachmentInputSerializer},
+        responses={201: AttachmentSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def attachments(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        case = self.get_object()
+        if request.method == "GET":
+            rows = case.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")
+            return Response(AttachmentSerializer(rows, many=True).data)
+        serializer = AttachmentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = add_attachment(
+            actor=actor,
+            case=case,
+            kind=serializer.validated_data["kind"],
+            upload=serializer.validated_data["file"],
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
