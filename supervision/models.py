@@ -199,7 +199,9 @@ class Deadline(models.Model):
     assignment_id = models.BigIntegerField(_("assignment"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords()
+    # The sweep writes a history row per change: keep the historical table's indexes to the ones
+    # the history pages use (history id and date, and the object id); no per-FK indexes.
+    history = HistoricalRecords(no_db_index=["case", "rule"])
 
     class Meta:
         verbose_name = _("deadline")
@@ -284,18 +286,26 @@ class Notification(models.Model):
     sent after commit by Celery (``deliver_pending_notifications``); a broker outage only delays it.
     ``dedupe_key`` makes the sweep idempotent: the same warning or escalation is written once."""
 
+    # FK indexes are left to the composite indexes below: the sweep inserts rows in bulk and
+    # every extra index costs on each insert. Deleting a user or department is rare and may scan.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,
     )
     audience_center = models.ForeignKey(
-        Center, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Center, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     audience_department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     audience_role = models.CharField(max_length=20, blank=True, choices=Role.choices)
     case = models.ForeignKey(
@@ -315,11 +325,16 @@ class Notification(models.Model):
     )
     delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        constraints = [
+            # idempotent sweep: ON CONFLICT (dedupe_key) DO NOTHING (a constraint, not unique=True,
+            # which would add a second LIKE index nobody queries)
+            models.UniqueConstraint(fields=["dedupe_key"], name="notification_unique_dedupe_key"),
+        ]
         indexes = [
             # outbox: WHERE delivery='pending' ORDER BY id (partial, stays small)
             models.Index(

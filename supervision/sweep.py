@@ -1,7 +1,8 @@
 """The deadline sweep (DOMAIN.md §5, §7): warning levels, overdue records, reminders and step-by-step
 escalation, as set-based SQL.
 
-Each pass is one statement that claims a batch of clocks needing a change
+Each pass is one statement that claims a batch of clocks needing a change (a new warning level,
+or the next escalation step when its delay has run)
 (``FOR UPDATE SKIP LOCKED``), updates them with a guard on the old value, and from the same
 RETURNING rows writes the simple-history rows, the case timeline events and the notification
 outbox rows. So:
@@ -63,87 +64,70 @@ _HISTORY_COLUMNS = (
 _AUDIENCE_SQL = """
     a.handler_id AS recipient_id,
     CASE WHEN a.handler_id IS NULL THEN c.center_id END AS audience_center_id,
-    CASE WHEN a.handler_id IS NULL THEN a.department_id END AS audience_department_id,
+    CASE WHEN a.handler_id IS NULL THEN a.department_id END::bigint AS audience_department_id,
     CASE WHEN a.handler_id IS NOT NULL THEN ''
          WHEN a.department_id IS NOT NULL THEN 'officer' ELSE 'triage' END AS audience_role
 """
 
-LEVELS_SQL = f"""
+SWEEP_SQL = f"""
 WITH batch AS (
-    SELECT d.id, {_LEVEL_SQL} AS level
+    SELECT d.id, d.warning_level AS old_level, d.escalation_step AS old_step, lv.level,
+           CASE WHEN lv.level = 'overdue' AND s.step IS NOT NULL
+                 AND COALESCE(d.overdue_since, %(now)s) + make_interval(days => s.after_days) <= %(now)s
+                THEN s.step ELSE d.escalation_step END AS new_step,
+           s.role AS step_role
     FROM supervision_deadline d
+    CROSS JOIN LATERAL (SELECT {_LEVEL_SQL} AS level) lv
+    LEFT JOIN supervision_escalationstep s ON s.step = d.escalation_step + 1 AND s.is_active
     WHERE d.met_at IS NULL AND d.paused_at IS NULL
       AND d.due_at <= %(window_end)s
-      AND d.warning_level <> {_LEVEL_SQL}
-    ORDER BY d.due_at
+      AND (d.warning_level <> lv.level
+           OR (lv.level = 'overdue' AND s.step IS NOT NULL
+               AND COALESCE(d.overdue_since, %(now)s) + make_interval(days => s.after_days) <= %(now)s))
     LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
 ), changed AS (
+    -- The guard on the old values makes a concurrent or repeated sweep a no-op for this row.
     UPDATE supervision_deadline d
        SET warning_level = b.level,
            overdue_since = CASE WHEN b.level = 'overdue' THEN COALESCE(d.overdue_since, %(now)s)
-                                ELSE d.overdue_since END
+                                ELSE d.overdue_since END,
+           escalation_step = b.new_step
       FROM batch b
-     WHERE d.id = b.id AND d.met_at IS NULL AND d.warning_level <> b.level
-    RETURNING d.*
+     WHERE d.id = b.id AND d.met_at IS NULL
+       AND d.warning_level = b.old_level AND d.escalation_step = b.old_step
+    RETURNING d.*, b.old_level, b.old_step, b.step_role
 ), hist AS (
     INSERT INTO supervision_historicaldeadline ({_HISTORY_COLUMNS},
                 history_date, history_change_reason, history_type, history_user_id)
-    SELECT {_HISTORY_COLUMNS}, %(now)s, 'deadline sweep', '~', NULL FROM changed
+    SELECT {_HISTORY_COLUMNS}, %(now)s,
+           CASE WHEN escalation_step <> old_step THEN 'escalation' ELSE 'deadline sweep' END, '~', NULL
+      FROM changed
 ), events AS (
     INSERT INTO petitions_caseevent (case_id, kind, from_state, to_state, actor_id, at, message, data)
-    SELECT ch.case_id, 'deadline_' || ch.warning_level, '', '', NULL, %(now)s, '',
-           jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'level', ch.warning_level,
-                              'due_at', ch.due_at)
-      FROM changed ch
+    SELECT ch.case_id, 'deadline_' || ch.warning_level, '', '', NULL::bigint, %(now)s::timestamptz, '',
+           jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'level', ch.warning_level, 'due_at', ch.due_at)
+      FROM changed ch WHERE ch.warning_level <> ch.old_level
+    UNION ALL
+    SELECT ch.case_id, 'escalated', '', '', NULL::bigint, %(now)s::timestamptz, '',
+           jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'step', ch.escalation_step, 'role', ch.step_role)
+      FROM changed ch WHERE ch.escalation_step <> ch.old_step
 ), notes AS (
     INSERT INTO supervision_notification (recipient_id, audience_center_id, audience_department_id,
                 audience_role, case_id, kind, title, body, created_at, delivery, attempts, dedupe_key)
     SELECT {_AUDIENCE_SQL}, ch.case_id,
            CASE WHEN ch.warning_level = 'overdue' THEN 'overdue' ELSE 'warning' END,
-           c.number, ch.kind || ':' || ch.warning_level, %(now)s, 'pending', 0,
+           c.number, ch.kind || ':' || ch.warning_level, %(now)s::timestamptz, 'pending', 0,
            'dl:' || ch.id || ':' || ch.warning_level || ':' || extract(epoch FROM ch.due_at)::bigint
       FROM changed ch
       JOIN petitions_case c ON c.id = ch.case_id
       LEFT JOIN routing_assignment a ON a.id = ch.assignment_id
-     WHERE ch.warning_level <> 'on_time'
-    ON CONFLICT (dedupe_key) DO NOTHING
-)
-SELECT count(*) FROM changed
-"""
-
-ESCALATION_SQL = f"""
-WITH batch AS (
-    SELECT d.id, s.step, s.role
-    FROM supervision_deadline d
-    JOIN supervision_escalationstep s ON s.step = d.escalation_step + 1 AND s.is_active
-    WHERE d.met_at IS NULL AND d.paused_at IS NULL AND d.warning_level = 'overdue'
-      AND d.overdue_since + make_interval(days => s.after_days) <= %(now)s
-    ORDER BY d.due_at
-    LIMIT %(limit)s
-    FOR UPDATE OF d SKIP LOCKED
-), changed AS (
-    UPDATE supervision_deadline d SET escalation_step = b.step
-      FROM batch b
-     WHERE d.id = b.id AND d.escalation_step = b.step - 1 AND d.met_at IS NULL
-    RETURNING d.*, b.role AS escalated_to
-), hist AS (
-    INSERT INTO supervision_historicaldeadline ({_HISTORY_COLUMNS},
-                history_date, history_change_reason, history_type, history_user_id)
-    SELECT {_HISTORY_COLUMNS}, %(now)s, 'escalation', '~', NULL FROM changed
-), events AS (
-    INSERT INTO petitions_caseevent (case_id, kind, from_state, to_state, actor_id, at, message, data)
-    SELECT ch.case_id, 'escalated', '', '', NULL, %(now)s, '',
-           jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'step', ch.escalation_step,
-                              'role', ch.escalated_to)
-      FROM changed ch
-), notes AS (
-    INSERT INTO supervision_notification (recipient_id, audience_center_id, audience_department_id,
-                audience_role, case_id, kind, title, body, created_at, delivery, attempts, dedupe_key)
-    SELECT NULL, c.center_id,
-           CASE WHEN ch.escalated_to = 'head' THEN COALESCE(a.department_id, lead.department_id) END,
-           ch.escalated_to, ch.case_id, 'escalation', c.number,
-           ch.kind || ':step' || ch.escalation_step, %(now)s, 'pending', 0,
+     WHERE ch.warning_level <> ch.old_level AND ch.warning_level <> 'on_time'
+    UNION ALL
+    SELECT NULL::bigint, c.center_id,
+           CASE WHEN ch.step_role = 'head' THEN COALESCE(a.department_id, lead.department_id) END,
+           ch.step_role, ch.case_id, 'escalation', c.number,
+           ch.kind || ':step' || ch.escalation_step, %(now)s::timestamptz, 'pending', 0,
            'esc:' || ch.id || ':' || ch.escalation_step
       FROM changed ch
       JOIN petitions_case c ON c.id = ch.case_id
@@ -153,21 +137,25 @@ WITH batch AS (
            WHERE la.case_id = ch.case_id AND la.role = 'lead'
              AND la.state IN ('pending', 'signed', 'accepted')
            LIMIT 1) lead ON TRUE
+     WHERE ch.escalation_step <> ch.old_step
     ON CONFLICT (dedupe_key) DO NOTHING
 )
-SELECT count(*) FROM changed
+SELECT count(*), count(*) FILTER (WHERE warning_level <> old_level),
+       count(*) FILTER (WHERE escalation_step <> old_step)
+  FROM changed
 """
 
 
-def _run_batches(sql: str, params: dict[str, Any]) -> int:
-    total = 0
+def _run_batches(sql: str, params: dict[str, Any]) -> SweepResult:
+    result = SweepResult()
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
-            changed = int(cursor.fetchone()[0])
-        total += changed
-        if changed < int(params["limit"]):
-            return total
+            changed, levels, escalated = cursor.fetchone()
+        result.levels_changed += int(levels)
+        result.escalated += int(escalated)
+        if int(changed) < int(params["limit"]):
+            return result
 
 
 def run_deadline_checks(
@@ -184,9 +172,7 @@ def run_deadline_checks(
         "limit": batch_size,
         **thresholds,
     }
-    result = SweepResult()
-    result.levels_changed = _run_batches(LEVELS_SQL, params)
-    result.escalated = _run_batches(ESCALATION_SQL, params)
+    result = _run_batches(SWEEP_SQL, params)
     if result.levels_changed or result.escalated:
         from .notify import kick_delivery
 
