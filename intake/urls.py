@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "intake"
-urlpatterns: list = []
+urlpatterns = [
+    path("desk/", views.desk, name="desk"),
+    path("desk/receipt/<int:case_id>/", views.receipt, name="receipt"),
+    path("status/", views.status, name="status"),
+]

@@ -10,7 +10,6 @@ PORT="${PORT:-8000}"
 mkdir -p var/broker/out var/broker/processed var/cache var/media
 PY=.venv/bin/python
 $PY manage.py migrate --noinput
-$PY manage.py compilemessages -v0 2>/dev/null || true
 $PY manage.py seed_demo
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

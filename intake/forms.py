@@ -1,0 +1,442 @@
+"""Front-desk forms. Validation of numbers and files is shared with the API (petitions.validation);
+these forms only add what the desk decides: which fields a new matter needs, and the choice
+between a repeat visit and a new case."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from petitions.models import (
+    AttachmentKind,
+    Case,
+    Channel,
+    ContentCategory,
+    IdType,
+    Organ,
+    Petitioner,
+    Purpose,
+    Sex,
+)
+from petitions.services import MAX_REPRESENTATIVES, CaseData, PetitionerData
+from petitions.validation import (
+    validate_attachment,
+    validate_id_number,
+    validate_phone,
+    validate_region_code,
+)
+
+NEW_MATTER = "new"
+
+
+class LookupForm(forms.Form):
+    """Step 1: find the person by ID number, or by name and phone number."""
+
+    id_number = forms.CharField(label=_("ID number"), max_length=40, required=False)
+    name = forms.CharField(label=_("Name"), max_length=50, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "lookup")
+        super().__init__(*args, **kwargs)
+        self.fields["id_number"].widget.attrs.update(
+            {"autocomplete": "off", "spellcheck": "false", "inputmode": "text"}
+        )
+        self.fields["name"].widget.attrs.update({"autocomplete": "off"})
+        self.fields["phone"].widget = forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "off", "inputmode": "tel"}
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        id_number = (data.get("id_number") or "").strip()
+        name = (data.get("name") or "").strip()
+        phone = (data.get("phone") or "").strip()
+        data.update(id_number=id_number, name=name, phone=phone)
+        if id_number:
+            return data
+        if name and phone:
+            try:
+                data["phone"] = validate_phone(phone)
+            except ValidationError as exc:
+                self.add_error("phone", exc)
+            return data
+        raise ValidationError(
+            _("Enter an ID number, or a name together with a phone number."), code="incomplete"
+        )
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); cleans to a list."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single_clean = super().clean
+        if isinstance(data, list | tuple):
+            return [single_clean(item, initial) for item in data if item]
+        return [single_clean(data, initial)] if data else []
+
+
+def category_choices() -> tuple[list[Any], dict[str, ContentCategory]]:
+    """Content categories grouped under their parent (optgroups), in one query. A top-level
+    category without active children is offered on its own."""
+    rows = list(
+        ContentCategory.objects.filter(is_active=True)
+        .select_related("parent")
+        .order_by("sort_order", "code")
+    )
+    by_pk = {str(c.pk): c for c in rows}
+    children: dict[int, list[ContentCategory]] = {}
+    for c in rows:
+        if c.parent_id is not None:
+            children.setdefault(c.parent_id, []).append(c)
+    choices: list[Any] = [("", "---------")]
+    placed: set[int] = set()
+    for c in rows:
+        if c.parent_id is not None:
+            continue
+        kids = children.get(c.pk, [])
+        if kids:
+            choices.append((c.name, [(str(k.pk), k.name) for k in kids]))
+            placed.update(k.pk for k in kids)
+        else:
+            choices.append((str(c.pk), c.name))
+    # children of an inactive parent still need a home
+    orphans: dict[str, list[tuple[str, str]]] = {}
+    for c in rows:
+        if c.parent_id is not None and c.pk not in placed and c.parent is not None:
+            orphans.setdefault(c.parent.name, []).append((str(c.pk), c.name))
+    choices.extend(orphans.items())
+    return choices, by_pk
+
+
+def case_choice_label(case: Case) -> str:
+    return str(
+        _("Repeat visit of case %(number)s (%(category)s, %(state)s)")
+        % {
+            "number": case.number,
+            "category": case.category.name,
+            "state": case.get_state_display(),
+        }
+    )
+
+
+class RegistrationForm(forms.Form):
+    """Step 2: one form for a repeat visit on an open case or a new case (with the person's file
+    when they are not known yet). ``petitioner`` is the person found in step 1, if any."""
+
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    visit_of = forms.ChoiceField(label=_("This visit is"), widget=forms.RadioSelect)
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), queryset=Channel.objects.filter(is_active=True), empty_label=None
+    )
+    headcount = forms.IntegerField(label=_("Headcount"), min_value=1, max_value=100000, initial=1)
+    visit_notes = forms.CharField(
+        label=_("Notes on this visit"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    # the new case (CaseData)
+    purpose = forms.ModelChoiceField(
+        label=_("Purpose"), queryset=Purpose.objects.filter(is_active=True), required=False
+    )
+    category = forms.ChoiceField(label=_("Content category"), required=False)
+    organ = forms.ModelChoiceField(
+        label=_("Organ concerned"), queryset=Organ.objects.filter(is_active=True), required=False
+    )
+    legal_case_number = forms.CharField(
+        label=_("Related legal case number"), max_length=60, required=False
+    )
+    problem_region_code = forms.CharField(
+        label=_("Region code where the problem arose"),
+        max_length=6,
+        required=False,
+        help_text=_("Six-digit county code (GB/T 2260)."),
+    )
+    is_law_related = forms.BooleanField(
+        label=_("Law/litigation-related"), required=False, initial=True
+    )
+    is_major_urgent = forms.BooleanField(label=_("Major and urgent"), required=False)
+    is_safety_risk = forms.BooleanField(
+        label=_("Safety risk (threatening statements)"), required=False
+    )
+    is_skip_level = forms.BooleanField(label=_("Skip-level visit"), required=False)
+    request = forms.CharField(
+        label=_("Request"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    facts_reasons = forms.CharField(
+        label=_("Facts and reasons"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    attachment_kind = forms.ChoiceField(
+        label=_("Type of the attached files"),
+        choices=AttachmentKind.choices,
+        initial=AttachmentKind.OTHER,
+        required=False,
+    )
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+    answered_on_spot = forms.BooleanField(label=_("Answered on the spot"), required=False)
+    answer = forms.CharField(
+        label=_("Answer given"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    # the person (only when step 1 found nobody)
+    name = forms.CharField(label=_("Name"), max_length=50, required=False)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN)
+    id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices, initial=IdType.RESIDENT)
+    id_number = forms.CharField(label=_("ID number"), max_length=40, required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    household_registration = forms.CharField(
+        label=_("Household registration"), max_length=200, required=False
+    )
+    occupation = forms.CharField(label=_("Occupation"), max_length=50, required=False)
+    notes = forms.CharField(
+        label=_("Notes on the person"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    PETITIONER_FIELDS = (
+        "name",
+        "sex",
+        "id_type",
+        "id_number",
+        "phone",
+        "address",
+        "household_registration",
+        "occupation",
+        "notes",
+    )
+    CASE_FIELDS = (
+        "purpose",
+        "category",
+        "organ",
+        "legal_case_number",
+        "problem_region_code",
+        "is_law_related",
+        "is_major_urgent",
+        "is_safety_risk",
+        "is_skip_level",
+        "request",
+        "facts_reasons",
+        "attachment_kind",
+        "attachments",
+        "answered_on_spot",
+        "answer",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        petitioner: Petitioner | None = None,
+        open_cases: Sequence[Case] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.petitioner = petitioner
+        self.open_cases = {str(c.pk): c for c in open_cases}
+        choices = [(pk, case_choice_label(c)) for pk, c in self.open_cases.items()]
+        choices.append((NEW_MATTER, str(_("A new matter: register a new case"))))
+        visit_of = cast(forms.ChoiceField, self.fields["visit_of"])
+        visit_of.choices = choices
+        # The most recent open case is preselected: a returning person usually comes about it.
+        visit_of.initial = next(iter(self.open_cases), NEW_MATTER)
+        category_field = cast(forms.ChoiceField, self.fields["category"])
+        category_field.choices, self._categories = category_choices()
+        if not self.is_bound and not self.initial.get("submission_key"):
+            self.initial["submission_key"] = str(uuid.uuid4())
+        self.fields["submission_key"].initial = self.initial.get("submission_key")
+        if petitioner is not None:
+            for name in self.PETITIONER_FIELDS:
+                del self.fields[name]
+        for name in ("id_number", "problem_region_code", "legal_case_number"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"autocomplete": "off", "spellcheck": "false"}
+                )
+
+    # --- helpers for the view and the template ---
+
+    @property
+    def is_new_person(self) -> bool:
+        return self.petitioner is None
+
+    def petitioner_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in self.PETITIONER_FIELDS if n in self.fields]
+
+    @property
+    def is_new_matter(self) -> bool:
+        return self.cleaned_data.get("visit_of") == NEW_MATTER
+
+    def selected_case(self) -> Case | None:
+        return self.open_cases.get(self.cleaned_data.get("visit_of") or "")
+
+    # --- validation ---
+
+    def clean_submission_key(self) -> str:
+        value = self.cleaned_data["submission_key"]
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise ValidationError(
+                _("The form has expired; reload the page and try again."), code="key"
+            ) from None
+
+    def clean_category(self) -> ContentCategory | None:
+        value = self.cleaned_data.get("category") or ""
+        return self._categories.get(value)
+
+    def clean_problem_region_code(self) -> str:
+        return validate_region_code(self.cleaned_data.get("problem_region_code") or "")
+
+    def clean_phone(self) -> str:
+        return validate_phone(self.cleaned_data.get("phone") or "")
+
+    def clean_attachments(self) -> list[UploadedFile]:
+        files: list[UploadedFile] = self.cleaned_data.get("attachments") or []
+        errors: list[ValidationError] = []
+        for upload in files:
+            try:
+                validate_attachment(upload)
+            except ValidationError as exc:
+                errors.append(exc)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "id_number" in self.fields and "id_number" not in self.errors:
+            try:
+                data["id_number"] = validate_id_number(
+                    data.get("id_type") or IdType.RESIDENT, data.get("id_number") or ""
+                )
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
+        if self.is_new_person and not (data.get("name") or "").strip():
+            self.add_error("name", ValidationError(_("Enter the person's name."), code="required"))
+        if data.get("visit_of") == NEW_MATTER:
+            required = {
+                "purpose": _("Choose the purpose."),
+                "category": _("Choose the content category."),
+                "request": _("State the request (Art 19)."),
+            }
+            for name, message in required.items():
+                value = data.get(name)
+                if name not in self.errors and (not value or not str(value).strip()):
+                    self.add_error(name, ValidationError(message, code="required"))
+        elif data.get("answered_on_spot"):
+            self.add_error(
+                "answered_on_spot",
+                ValidationError(
+                    _("Only a new matter can be answered and closed on the spot."),
+                    code="not_new",
+                ),
+            )
+        if data.get("answered_on_spot") and not (data.get("answer") or "").strip():
+            self.add_error(
+                "answer", ValidationError(_("Write down the answer given."), code="required")
+            )
+        return data
+
+    # --- to the services ---
+
+    def case_data(self) -> CaseData:
+        d = self.cleaned_data
+        return CaseData(
+            channel=d["channel"],
+            purpose=d["purpose"],
+            category=d["category"],
+            request=d["request"],
+            organ=d.get("organ"),
+            facts_reasons=d.get("facts_reasons") or "",
+            legal_case_number=d.get("legal_case_number") or "",
+            problem_region_code=d.get("problem_region_code") or "",
+            is_law_related=bool(d.get("is_law_related")),
+            is_major_urgent=bool(d.get("is_major_urgent")),
+            is_safety_risk=bool(d.get("is_safety_risk")),
+            is_skip_level=bool(d.get("is_skip_level")),
+            headcount=d["headcount"],
+        )
+
+    def petitioner_data(self) -> PetitionerData:
+        d = self.cleaned_data
+        return PetitionerData(
+            name=d["name"].strip(),
+            id_type=d.get("id_type") or IdType.RESIDENT,
+            id_number=d.get("id_number") or "",
+            phone=d.get("phone") or "",
+            sex=d.get("sex") or Sex.UNKNOWN,
+            address=d.get("address") or "",
+            household_registration=d.get("household_registration") or "",
+            occupation=d.get("occupation") or "",
+            notes=d.get("notes") or "",
+        )
+
+
+class RepresentativeForm(forms.Form):
+    """One representative of a group visit (Art 20): name and ID number."""
+
+    name = forms.CharField(label=_("Name"), max_length=50)
+    id_type = forms.ChoiceField(
+        label=_("ID type"),
+        choices=[(v, lbl) for v, lbl in IdType.choices if v != IdType.NONE],
+        initial=IdType.RESIDENT,
+    )
+    id_number = forms.CharField(label=_("ID number"), max_length=40)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("id_number") and "id_type" in data:
+            try:
+                data["id_number"] = validate_id_number(data["id_type"], data["id_number"])
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
+        return data
+
+    def petitioner_data(self) -> PetitionerData:
+        d = self.cleaned_data
+        return PetitionerData(
+            name=d["name"].strip(), id_type=d["id_type"], id_number=d["id_number"]
+        )
+
+
+class BaseRepresentativeFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": _("A group visit may choose at most %(num)d representatives (Art 20)."),
+    }
+
+    def filled_forms(self) -> list[RepresentativeForm]:
+        return [f for f in self.forms if f.has_changed() and f.cleaned_data]
+
+
+RepresentativeFormSet = cast(
+    type[BaseRepresentativeFormSet],
+    forms.formset_factory(
+        RepresentativeForm,
+        formset=BaseRepresentativeFormSet,
+        extra=MAX_REPRESENTATIVES,
+        max_num=MAX_REPRESENTATIVES,
+        validate_max=True,
+    ),
+)
