@@ -11,18 +11,13 @@ from .roles import Role
 # (url name, label, roles that see it). Order is the navigation order.
 NAV_ITEMS: list[tuple[str, Any, frozenset[str]]] = [
     ("home", _("Home"), frozenset(Role.values)),
-    ("intake:desk", _("Front desk"), frozenset({Role.RECEPTION})),
-    (
-        "petitions:case_list",
-        _("Cases"),
-        frozenset(
-            {Role.RECEPTION, Role.TRIAGE, Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST, Role.ADMIN}
-        ),
-    ),
+    ("intake:desk", _("Front desk"), frozenset({Role.RECEPTION, Role.TRIAGE})),
+    ("petitions:case_list", _("Cases"), frozenset(Role.values)),
     ("routing:triage_queue", _("Screening queue"), frozenset({Role.TRIAGE})),
     ("routing:inbox", _("Department inbox"), frozenset({Role.OFFICER, Role.HEAD})),
     ("supervision:dashboard", _("Supervision"), frozenset({Role.SUPERVISOR, Role.LEADER})),
     ("reports:index", _("Reports"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST})),
+    ("supervision:notifications", _("Notifications"), frozenset(Role.values)),
     ("admin:index", _("Administration"), frozenset({Role.ADMIN})),
 ]
 

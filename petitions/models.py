@@ -181,7 +181,7 @@ class Case(models.Model):
         Center, verbose_name=_("center"), on_delete=models.PROTECT, related_name="cases"
     )
     origin_center = models.ForeignKey(
-        Center, verbose_name=_("registered at"), on_delete=models.PROTECT, related_name="+"
+        Center, verbose_name=_("registering center"), on_delete=models.PROTECT, related_name="+"
     )
     state = models.CharField(
         _("state"), max_length=20, choices=CaseState.choices, default=CaseState.REGISTERED
@@ -268,6 +268,8 @@ class Case(models.Model):
             models.Index(
                 fields=["main_petitioner", "-registered_at"], name="case_petitioner_reg_idx"
             ),
+            # case list search by number prefix (LIKE '1301002026%' under any collation)
+            models.Index(fields=["number"], name="case_number_prefix_idx", opclasses=["varchar_pattern_ops"]),
             # deadline lists and sweeps: open cases by next deadline
             models.Index(
                 fields=["next_due_at"],

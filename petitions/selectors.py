@@ -30,9 +30,17 @@ def visible_cases_q(user: User) -> Q | None:
     if roles & CENTER_ROLES:
         center_ids = list(centers_visible_to(user).values_list("pk", flat=True))
         condition |= Q(center_id__in=center_ids)
-        condition |= Q(
-            Exists(Transfer.objects.filter(case_id=OuterRef("pk"), from_center_id__in=center_ids))
+        # Cases this center transferred outside its own subtree stay readable. Fetched as a
+        # (short) id list rather than an EXISTS in the OR, so the list pages keep using the
+        # (center, registered_at) indexes at a million cases.
+        moved_out = list(
+            Transfer.objects.filter(from_center_id__in=center_ids)
+            .exclude(to_center_id__in=center_ids)
+            .values_list("case_id", flat=True)
+            .distinct()
         )
+        if moved_out:
+            condition |= Q(pk__in=moved_out)
     if roles & DEPARTMENT_ROLES and user.department_id:
         condition |= Q(
             Exists(
