@@ -121,7 +121,14 @@ WITH batch AS (
            'dl:' || ch.id || ':' || ch.warning_level || ':' || extract(epoch FROM ch.due_at)::bigint
       FROM changed ch
       JOIN petitions_case c ON c.id = ch.case_id
-      LEFT JOIN routing_assignment a ON a.id = ch.assignment_id
+      -- the clock's own assignment, or for a case-level clock after assignment (handling, ...)
+      -- the active lead assignment, so the handler hears of it; screening goes to triage
+      LEFT JOIN LATERAL (
+          SELECT x.handler_id, x.department_id FROM routing_assignment x
+           WHERE (ch.assignment_id IS NOT NULL AND x.id = ch.assignment_id)
+              OR (ch.assignment_id IS NULL AND ch.kind <> 'screening' AND x.case_id = ch.case_id
+                  AND x.role = 'lead' AND x.state IN ('pending', 'signed', 'accepted'))
+           LIMIT 1) a ON TRUE
      WHERE ch.warning_level <> ch.old_level AND ch.warning_level <> 'on_time'
     UNION ALL
     SELECT NULL::bigint, c.center_id,

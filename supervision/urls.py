@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "supervision"
-urlpatterns: list = []
+urlpatterns = [
+    path("supervision/", views.dashboard, name="dashboard"),
+    path("supervision/cases/", views.case_list, name="case_list"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.mark_notifications_read, name="mark_read"),
+]

@@ -1,0 +1,43 @@
+"""Template helpers of supervision's shared components.
+
+- ``{% unread_notification_count as n %}`` for the notification badge in the page header: one COUNT
+  query per request however many times a page asks (the badge and the dashboard both show it),
+  the first answer being kept on the request.
+- ``days|days_overdue`` for the warning-level tag: whole days overdue from
+  ``deadlines.days_remaining`` (at least 1, as a clock past due by minutes is one day late).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from core.models import User
+from supervision.notify import unread_count
+
+register = template.Library()
+
+_CACHE_ATTR = "_supervision_unread_notifications"
+
+
+@register.simple_tag(takes_context=True)
+def unread_notification_count(context: Any) -> int:
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    if not isinstance(user, User) or not user.is_authenticated:
+        return 0
+    if request is not None and hasattr(request, _CACHE_ATTR):
+        return int(getattr(request, _CACHE_ATTR))
+    count = unread_count(user)
+    if request is not None:
+        setattr(request, _CACHE_ATTR, count)
+    return count
+
+
+@register.filter
+def days_overdue(days: Any) -> int:
+    try:
+        return max(-int(days), 1)
+    except (TypeError, ValueError):
+        return 1
