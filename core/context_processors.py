@@ -13,7 +13,7 @@ NAV_ITEMS: list[tuple[str, Any, frozenset[str]]] = [
     ("home", _("Home"), frozenset(Role.values)),
     ("intake:desk", _("Front desk"), frozenset({Role.RECEPTION, Role.TRIAGE})),
     ("petitions:case_list", _("Cases"), frozenset(Role.values)),
-    ("routing:triage_queue", _("Screening queue"), frozenset({Role.TRIAGE})),
+    ("routing:triage_queue", _("Screening queue"), frozenset({Role.TRIAGE, Role.SUPERVISOR})),
     ("routing:inbox", _("Department inbox"), frozenset({Role.OFFICER, Role.HEAD})),
     ("supervision:dashboard", _("Supervision"), frozenset({Role.SUPERVISOR, Role.LEADER})),
     ("reports:index", _("Reports"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST})),

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def superuser(db) -> User:
+def superuser(reference_data) -> User:
     return User.objects.create_superuser("root", "root@example.org", "Root-pass-2026")
 
 
