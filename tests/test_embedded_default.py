@@ -21,32 +21,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def embedded_env(tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
-    }
+@pytest.fixture(scope="module")
+def embedded_env(tmp_path_factory):
+    """One embedded installation (SQLite file + filesystem broker) shared by this module's tests:
+    migrating SQLite from scratch is the slow part."""
+    var = tmp_path_factory.mktemp("embedded") / "var"
+    drop = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(
-        VAR_DIR=str(tmp_path / "var"),
+        VAR_DIR=str(var),
         DJANGO_SETTINGS_MODULE="config.settings.local",
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
     )
+    run(env, "migrate", "--noinput")
     return env
 
 
 def run(env, *args, timeout=180):
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
-        check=True,
     )
+    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}"
+    return result
 
 
 def wait_http(url: str, timeout: float = 30) -> tuple[int, bytes]:
@@ -61,11 +63,12 @@ def wait_http(url: str, timeout: float = 30) -> tuple[int, bytes]:
             time.sleep(0.3)
 
 
-def test_embedded_default_serves_login_and_is_ready(embedded_env, tmp_path):
-    run(embedded_env, "migrate", "--noinput")
+def test_embedded_default_serves_login_and_is_ready(embedded_env):
     out = run(embedded_env, "seed_demo").stdout
     assert "reception" in out
-    assert (tmp_path / "var" / "db.sqlite3").exists()
+    assert (Path(embedded_env["VAR_DIR"]) / "db.sqlite3").exists()
+    # the scheduled deadline checks run on the embedded database too (ORM path of the sweep)
+    assert "warning levels changed" in run(embedded_env, "run_deadline_checks").stdout
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -88,7 +91,6 @@ def test_embedded_default_serves_login_and_is_ready(embedded_env, tmp_path):
 def test_embedded_broker_delivers_tasks_to_a_worker(embedded_env, tmp_path):
     """Scheduled checks must run on a bare machine: a task sent through the filesystem broker is
     executed by a real worker process."""
-    run(embedded_env, "migrate", "--noinput")
     marker = tmp_path / "pong.txt"
     worker = subprocess.Popen(
         [
