@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("core.api_urls")),
     path("", include("petitions.api_urls")),
     path("", include("routing.api.urls")),
+    path("", include("supervision.api.urls")),
 ]

@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("routing.urls")),
     path("", include("supervision.urls")),
+    path("", include("supervision.case_urls")),
     path("", include("reports.urls")),
 ]
 

@@ -123,6 +123,8 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 
 def describe(notification: Notification) -> str:
     kind_label = NotificationKind(notification.kind).label
+    if notification.case_id is None:
+        return f"{kind_label}: {notification.title}"
     return _("%(kind)s: case %(number)s (%(detail)s)") % {
         "kind": kind_label,
         "number": notification.title,

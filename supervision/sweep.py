@@ -135,7 +135,7 @@ WITH batch AS (
            CASE WHEN ch.step_role = 'head' THEN COALESCE(a.department_id, lead.department_id) END,
            ch.step_role, ch.case_id, 'escalation', c.number,
            ch.kind || ':step' || ch.escalation_step, %(now)s::timestamptz, 'pending', 0,
-           'esc:' || ch.id || ':' || ch.escalation_step
+           'esc:' || ch.id || ':' || ch.escalation_step || ':' || extract(epoch FROM ch.due_at)::bigint
       FROM changed ch
       JOIN petitions_case c ON c.id = ch.case_id
       LEFT JOIN routing_assignment a ON a.id = ch.assignment_id
@@ -242,7 +242,7 @@ def _run_with_orm(now: datetime) -> SweepResult:
                     data={"deadline": deadline.pk, "step": step.step, "role": step.role},
                 )
                 Notification.objects.get_or_create(
-                    dedupe_key=f"esc:{deadline.pk}:{step.step}",
+                    dedupe_key=f"esc:{deadline.pk}:{step.step}:{int(deadline.due_at.timestamp())}",
                     defaults={
                         "case": deadline.case,
                         "audience_center": deadline.case.center,
