@@ -263,7 +263,10 @@ class Case(models.Model):
                 fields=["center", "state", "-registered_at"], name="case_center_state_reg_idx"
             ),
             # center case list without a state filter, newest first
-            models.Index(fields=["center", "-registered_at"], name="case_center_reg_idx"),
+            models.Index(fields=["center", "-registered_at", "-id"], name="case_center_reg_idx"),
+            # case list for a center with subordinates (most cases visible): newest first, keyset
+            # pagination on (registered_at, id), center filtered while walking the index
+            models.Index(fields=["-registered_at", "-id"], name="case_registered_idx"),
             # front desk: a person's cases
             models.Index(
                 fields=["main_petitioner", "-registered_at"], name="case_petitioner_reg_idx"
