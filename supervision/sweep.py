@@ -157,6 +157,11 @@ def _run_batches(sql: str, params: dict[str, Any]) -> SweepResult:
     result = SweepResult()
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
+            # The planner cannot estimate the batch CTE (it guesses 1 row) and then updates through
+            # a hash join that reads the whole deadline table; a primary-key nested loop touches
+            # only the batch. Local to this transaction.
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
             cursor.execute(sql, params)
             changed, levels, escalated = cursor.fetchone()
         result.levels_changed += int(levels)
