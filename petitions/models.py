@@ -272,7 +272,9 @@ class Case(models.Model):
                 fields=["main_petitioner", "-registered_at"], name="case_petitioner_reg_idx"
             ),
             # case list search by number prefix (LIKE '1301002026%' under any collation)
-            models.Index(fields=["number"], name="case_number_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["number"], name="case_number_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
             # deadline lists and sweeps: open cases by next deadline
             models.Index(
                 fields=["next_due_at"],
