@@ -1,7 +1,7 @@
 """Helpers for translating locale/zh_Hans/LC_MESSAGES/django.po without hand-editing .po syntax.
 
-    python scripts/po_tool.py export untranslated.json   # msgids still missing a translation
-    python scripts/po_tool.py import translations.json   # {msgid: msgstr} or {msgid: [singular, plural]}
+python scripts/po_tool.py export untranslated.json   # msgids still missing a translation
+python scripts/po_tool.py import translations.json   # {msgid: msgstr} or {msgid: [singular, plural]}
 """
 
 from __future__ import annotations
@@ -23,9 +23,15 @@ def export(path: str) -> None:
             continue
         if entry.msgid_plural:
             if not all(entry.msgstr_plural.values()) or entry.fuzzy:
-                missing[entry.msgid] = {"plural": entry.msgid_plural, "context": entry.msgctxt or ""}
+                missing[entry.msgid] = {
+                    "plural": entry.msgid_plural,
+                    "context": entry.msgctxt or "",
+                }
         elif not entry.msgstr or entry.fuzzy:
-            missing[entry.msgid] = {"context": entry.msgctxt or "", "where": [f for f, _ in entry.occurrences][:2]}
+            missing[entry.msgid] = {
+                "context": entry.msgctxt or "",
+                "where": [f for f, _ in entry.occurrences][:2],
+            }
     Path(path).write_text(json.dumps(missing, ensure_ascii=False, indent=1))
     print(f"{len(missing)} untranslated of {len(po)}")
 
