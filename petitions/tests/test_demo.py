@@ -93,9 +93,11 @@ def test_generated_cases_span_the_life_cycle_mostly_finished():
     assert open_cases.exists()
     # every open case has its next deadline; closed ones have none
     assert not open_cases.filter(next_due_at__isnull=True).exists()
-    assert not Case.objects.exclude(state__in=CaseState.open_states()).exclude(
-        next_due_at=None
-    ).exists()
+    assert (
+        not Case.objects.exclude(state__in=CaseState.open_states())
+        .exclude(next_due_at=None)
+        .exists()
+    )
     assert not Case.objects.filter(
         state__in=[CaseState.CLOSED, CaseState.TERMINATED], closed_at=None
     ).exists()
@@ -139,9 +141,7 @@ def test_group_visits_name_representatives_and_repeat_visits_have_visit_rows():
     assert repeated.exists()
     for case in Case.objects.annotate(n=Count("visits")):
         assert case.n == case.visit_count
-    assert Visit.objects.filter(is_repeat=True).count() == sum(
-        c.visit_count - 1 for c in repeated
-    )
+    assert Visit.objects.filter(is_repeat=True).count() == sum(c.visit_count - 1 for c in repeated)
 
 
 def test_each_case_has_one_creation_history_row_by_its_registering_user():
@@ -179,9 +179,7 @@ def test_counters_end_at_the_highest_serial_used_per_center_and_day():
     for center_id, number in Case.objects.values_list("center_id", "number"):
         key = (center_id, number[6:14])
         highest[key] = max(highest.get(key, 0), int(number[14:]))
-    counters = {
-        (c.center_id, f"{c.day:%Y%m%d}"): c.last for c in CaseNumberCounter.objects.all()
-    }
+    counters = {(c.center_id, f"{c.day:%Y%m%d}"): c.last for c in CaseNumberCounter.objects.all()}
     assert counters == highest
 
 
@@ -202,9 +200,7 @@ def test_live_intake_after_bulk_generation_gets_a_number_that_does_not_collide()
     latest = Case.objects.filter(center=city).aggregate(Max("registered_at"))["registered_at__max"]
     day = timezone.localdate(latest)
     bulk_numbers = set(Case.objects.values_list("number", flat=True))
-    highest = max(
-        int(n[14:]) for n in bulk_numbers if n.startswith(f"{DEMO_CENTER}{day:%Y%m%d}")
-    )
+    highest = max(int(n[14:]) for n in bulk_numbers if n.startswith(f"{DEMO_CENTER}{day:%Y%m%d}"))
     reception = User.objects.get(username="reception")
     with time_machine.travel(datetime.combine(day, time(17, 45), tzinfo=BEIJING), tick=False):
         live = register(reception).case
@@ -217,6 +213,19 @@ def test_adding_more_cases_to_a_filled_database_continues_the_serials():
     seed(cases=50, seed=8)
     assert Case.objects.count() == 100
     assert Case.objects.values("number").distinct().count() == 100
+
+
+def test_a_rerun_with_the_same_seed_links_people_already_on_file_instead_of_duplicating():
+    seed(cases=50)
+    people = Petitioner.objects.count()
+    seed(cases=50)
+    assert Case.objects.count() == 100
+    assert Petitioner.objects.count() == people
+    first, second = (
+        [c.main_petitioner_id for c in Case.objects.order_by("registered_at", "pk")[i::2]]
+        for i in (0, 1)
+    )
+    assert set(first) == set(second)
 
 
 def test_demo_regions_are_known_region_codes():
