@@ -16,8 +16,8 @@ messages:  ## Refresh and compile translations
 	.venv/bin/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var
 	.venv/bin/python manage.py compilemessages --ignore=.venv
 
-bench:
-	scripts/bench.sh
+bench:  ## Benchmarks (make bench ARGS='--cases 100000')
+	scripts/bench.sh $(ARGS)
 
 clean-services:
 	scripts/services.sh stop

@@ -27,9 +27,10 @@ How it is fast
 - Each petitioner's ID and phone number is encrypted once (Fernet, core.pii, ~40 µs a person),
   when the file is written; a repeat person is linked, not encrypted again.
 
-Measured on 2 cores shared with other work (load average ~5): 100,000 cases in ~130 s of wall
-time, of which ~34 s CPU in this process and ~22 s of COPY in the server; the bulk of the cost
-is building and formatting ~12 rows per case in Python.
+Measured on 2 cores shared with other work (load average ~2): 100,000 cases in 72 s and
+1,000,000 in 495 s (8.3 min, of which 45 s rebuilding indexes), ~2,000 cases/s; about 12 rows a
+case. The Python side (drawing, encrypting, formatting rows) is the bottleneck, ~0.35 ms of CPU a
+case; the server's COPY runs beside it on the other core.
 
 Determinism
 -----------

@@ -21,3 +21,8 @@ export DATABASE_URL REDIS_URL
 
 echo "[bench] running bench/bench_intake.py $*" >&2
 .venv/bin/python bench/bench_intake.py "$@"
+
+# The deadline sweep (issue 5): its own database, a million open clocks, 100,000 of them due.
+echo "[bench] running bench/bench_sweep.py ${SWEEP_ARGS:-}" >&2
+# shellcheck disable=SC2086
+.venv/bin/python bench/bench_sweep.py ${SWEEP_ARGS:-}
