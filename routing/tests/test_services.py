@@ -6,7 +6,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.errors import DomainError, IllegalTransition, PermissionDenied, StaleState
 from core.models import DepartmentKind
@@ -319,4 +319,5 @@ def test_progress_notes_are_limited_to_the_assigned_departments(org, cast, case)
 def test_same_matter_already_handled_is_flagged(org, cast, case):
     (lead,) = assign(org, cast, case, assisting=())
     again = register(cast["reception"], case.main_petitioner).case
-    assert any("Art 19" in f for f in screening_flags(again))
+    with translation.override("en"):
+        assert any("Art 19" in f for f in screening_flags(again))
