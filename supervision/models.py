@@ -330,7 +330,6 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     delivery = models.CharField(
         _("e-mail"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
@@ -364,6 +363,25 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationRead(models.Model):
+    """Who has read a notification. Per user, because one notification addressed to an audience
+    (all triage staff of a center) is read by each of them separately."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(_("read at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification read")
+        verbose_name_plural = _("notification reads")
+        constraints = [
+            # inbox and badge: EXISTS(read WHERE notification_id=? AND user_id=?)
+            models.UniqueConstraint(
+                fields=["notification", "user"], name="notificationread_unique"
+            ),
+        ]
 
 
 # --- supervision overlays (DOMAIN.md §4 "Overlays at any open stage") ---------------------------

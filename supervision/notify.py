@@ -12,14 +12,14 @@ from collections.abc import Iterable
 
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import User
 from petitions.models import CaseEvent
 
-from .models import DeliveryState, Notification, NotificationKind
+from .models import DeliveryState, Notification, NotificationKind, NotificationRead
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -104,21 +104,20 @@ def recipients(notification: Notification) -> QuerySet[User]:
 
 
 def notifications_for(user: User) -> QuerySet[Notification]:
-    """The in-app inbox: addressed to the user, or to one of their roles at their center."""
-    if user.center_id is None:
-        return (
-            Notification.objects.filter(recipient=user)
-            .select_related("case")
-            .order_by("-created_at")
-        )
-    audience = Q(audience_center_id=user.center_id, audience_role__in=list(user.role_codes)) & (
-        Q(audience_department__isnull=True) | Q(audience_department_id=user.department_id)
-    )
-    return (
-        Notification.objects.filter(Q(recipient=user) | audience)
+    """The in-app inbox: addressed to the user, or to one of their roles at their center; each
+    row annotated ``is_read`` for this user (reads are per user: NotificationRead)."""
+    read = NotificationRead.objects.filter(notification_id=OuterRef("pk"), user_id=user.pk)
+    base = (
+        Notification.objects.annotate(is_read=Exists(read))
         .select_related("case")
         .order_by("-created_at")
     )
+    if user.center_id is None:
+        return base.filter(recipient=user)
+    audience = Q(audience_center_id=user.center_id, audience_role__in=list(user.role_codes)) & (
+        Q(audience_department__isnull=True) | Q(audience_department_id=user.department_id)
+    )
+    return base.filter(Q(recipient=user) | audience)
 
 
 def describe(notification: Notification) -> str:
@@ -205,12 +204,18 @@ def write_daily_digests(*, day: object | None = None) -> int:
 
 
 def unread_count(user: User) -> int:
-    return notifications_for(user).filter(read_at__isnull=True).count()
+    return notifications_for(user).filter(is_read=False).count()  # type: ignore[misc]  # annotated by notifications_for
 
 
 def mark_read(*, user: User, ids: Iterable[int]) -> int:
-    return (
-        notifications_for(user)
-        .filter(pk__in=list(ids), read_at__isnull=True)
-        .update(read_at=timezone.now())
+    """Mark notifications of the user's inbox read for this user only. Ids outside the inbox are
+    ignored; a repeat (double click) creates nothing twice (unique constraint)."""
+    unread = list(
+        notifications_for(user).filter(pk__in=list(ids), is_read=False).values_list("pk", flat=True)  # type: ignore[misc]  # annotated by notifications_for
     )
+    now = timezone.now()
+    NotificationRead.objects.bulk_create(
+        [NotificationRead(notification_id=pk, user=user, read_at=now) for pk in unread],
+        ignore_conflicts=True,
+    )
+    return len(unread)

@@ -16,7 +16,13 @@ from core.models import DepartmentKind
 from core.roles import Role
 from petitions.testing import register
 from routing.services import DepartmentDue, accept_assignment, assign_case, sign_for_assignment
-from supervision.models import Deadline, DeadlineKind, Notification, NotificationKind
+from supervision.models import (
+    Deadline,
+    DeadlineKind,
+    Notification,
+    NotificationKind,
+    NotificationRead,
+)
 from supervision.notify import unread_count
 from supervision.sweep import run_deadline_checks
 
@@ -123,9 +129,8 @@ def test_mark_one_as_read(client, cast):
     client.force_login(cast["triage"])
     response = client.post(MARK, {"id": first.pk, "next": INBOX})
     assert response.status_code == 302 and response["Location"] == INBOX
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert first.read_at is not None and second.read_at is None
+    assert NotificationRead.objects.filter(notification=first, user=cast["triage"]).exists()
+    assert not NotificationRead.objects.filter(notification=second).exists()
     assert unread_count(cast["triage"]) == 1
     items = {i.pk: i for i in client.get(INBOX).context["items"]}
     assert not items[first.pk].unread and items[second.pk].unread
@@ -137,9 +142,27 @@ def test_mark_all_as_read(client, cast):
     client.force_login(cast["triage"])
     client.post(MARK, {"all": "1"})
     assert unread_count(cast["triage"]) == 0
-    assert all(
-        n.read_at is not None for n in Notification.objects.filter(pk__in=[n.pk for n in notes])
+    assert (
+        NotificationRead.objects.filter(
+            user=cast["triage"], notification__in=[n.pk for n in notes]
+        ).count()
+        == 3
     )
+
+
+@pytest.mark.django_db
+def test_reading_a_center_wide_notification_does_not_mark_it_read_for_colleagues(client, cast, org):
+    from conftest import make_user
+    from core.roles import Role
+
+    colleague = make_user("triage2", org.city, [Role.TRIAGE])
+    note = registered_note(register(cast["reception"]).case)
+    client.force_login(cast["triage"])
+    client.post(MARK, {"id": note.pk})
+    client.post(MARK, {"id": note.pk})  # a double click reads once
+    assert NotificationRead.objects.filter(notification=note).count() == 1
+    assert unread_count(cast["triage"]) == 0
+    assert unread_count(colleague) == 1
 
 
 @pytest.mark.django_db
@@ -148,8 +171,7 @@ def test_cannot_mark_someone_elses_notification_read(client, cast):
     client.force_login(cast["police"])
     client.post(MARK, {"id": note.pk})
     client.post(MARK, {"all": "1"})
-    note.refresh_from_db()
-    assert note.read_at is None
+    assert not NotificationRead.objects.filter(notification=note).exists()
 
 
 @pytest.mark.django_db
