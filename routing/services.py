@@ -118,30 +118,51 @@ def screening_flags(case: Case) -> list[str]:
     return flags
 
 
-def not_accept(
-    *, actor: User, case: Case, reason: str, expected_version: int | None = None
+def _decide_screening(
+    *,
+    actor: User,
+    case: Case,
+    transition: str,
+    notice_kind: str,
+    message: str,
+    context: dict[str, str],
+    changes: dict[str, str],
+    expected_version: int | None,
 ) -> WrittenNotice:
-    reason = _require_reason(reason)
+    """A screening decision that ends the center's handling (not accepted, referred out, routed
+    into legal procedure): the transition, the screening clock met, and the written notice, in
+    one transaction."""
     _require_own_center(actor, case)
     now = timezone.now()
     with transaction.atomic():
         locked = transition_case(
             actor=actor,
             case=case,
-            name="not_accept",
-            message=reason,
+            name=transition,
+            message=message,
             expected_version=expected_version,
-            changes={"outcome": reason[:200]},
+            data=context,
+            changes=changes,
             at=now,
         )
         _meet_screening(locked, now)
-        return _issue_notice(
-            case=locked,
-            kind=NoticeKind.NOT_ACCEPTED,
-            actor=actor,
-            context={"reason": reason},
-            at=now,
-        )
+        return _issue_notice(case=locked, kind=notice_kind, actor=actor, context=context, at=now)
+
+
+def not_accept(
+    *, actor: User, case: Case, reason: str, expected_version: int | None = None
+) -> WrittenNotice:
+    reason = _require_reason(reason)
+    return _decide_screening(
+        actor=actor,
+        case=case,
+        transition="not_accept",
+        notice_kind=NoticeKind.NOT_ACCEPTED,
+        message=reason,
+        context={"reason": reason},
+        changes={"outcome": reason[:200]},
+        expected_version=expected_version,
+    )
 
 
 def refer_out(
@@ -156,27 +177,16 @@ def refer_out(
     if not competent_organ:
         raise ValidationError({"competent_organ": _("Name the competent organ.")})
     reason = _require_reason(reason)
-    _require_own_center(actor, case)
-    now = timezone.now()
-    with transaction.atomic():
-        locked = transition_case(
-            actor=actor,
-            case=case,
-            name="refer_out",
-            message=f"{competent_organ}: {reason}",
-            expected_version=expected_version,
-            data={"organ": competent_organ},
-            changes={"outcome": competent_organ[:200]},
-            at=now,
-        )
-        _meet_screening(locked, now)
-        return _issue_notice(
-            case=locked,
-            kind=NoticeKind.REFERRAL,
-            actor=actor,
-            context={"organ": competent_organ, "reason": reason},
-            at=now,
-        )
+    return _decide_screening(
+        actor=actor,
+        case=case,
+        transition="refer_out",
+        notice_kind=NoticeKind.REFERRAL,
+        message=f"{competent_organ}: {reason}",
+        context={"organ": competent_organ, "reason": reason},
+        changes={"outcome": competent_organ[:200]},
+        expected_version=expected_version,
+    )
 
 
 def route_to_legal_procedure(
@@ -199,34 +209,19 @@ def route_to_legal_procedure(
             errors[name] = [_("This field is required.")]
     if errors:
         raise ValidationError(errors)
-    _require_own_center(actor, case)
-    now = timezone.now()
-    with transaction.atomic():
-        locked = transition_case(
-            actor=actor,
-            case=case,
-            name="route_legal",
-            expected_version=expected_version,
-            at=now,
-            message=f"{organ} · {procedure} · {legal_case_number}",
-            data={"organ": organ, "procedure": procedure, "legal_case_number": legal_case_number},
-            changes={
-                "legal_case_number": legal_case_number.strip(),
-                "outcome": f"{organ} {procedure}"[:200],
-            },
-        )
-        _meet_screening(locked, now)
-        return _issue_notice(
-            case=locked,
-            kind=NoticeKind.LEGAL_PROCEDURE,
-            actor=actor,
-            context={
-                "organ": organ,
-                "procedure": procedure,
-                "legal_case_number": legal_case_number,
-            },
-            at=now,
-        )
+    return _decide_screening(
+        actor=actor,
+        case=case,
+        transition="route_legal",
+        notice_kind=NoticeKind.LEGAL_PROCEDURE,
+        message=f"{organ} · {procedure} · {legal_case_number}",
+        context={"organ": organ, "procedure": procedure, "legal_case_number": legal_case_number},
+        changes={
+            "legal_case_number": legal_case_number.strip(),
+            "outcome": f"{organ} {procedure}"[:200],
+        },
+        expected_version=expected_version,
+    )
 
 
 # --- assignment (交办) ---------------------------------------------------------------------------
