@@ -2,6 +2,9 @@
 
 python scripts/po_tool.py export untranslated.json   # msgids still missing a translation
 python scripts/po_tool.py import translations.json   # {msgid: msgstr} or {msgid: [singular, plural]}
+python scripts/po_tool.py add translations.json      # like import, but adds missing msgids too, under a
+                                                     # file lock, and compiles the .mo (safe to run while
+                                                     # others edit the catalogue; makemessages is not)
 """
 
 from __future__ import annotations
@@ -56,5 +59,44 @@ def import_(path: str) -> None:
     print(f"imported {done}")
 
 
+def add(path: str) -> None:
+    import fcntl
+    import subprocess
+
+    data = json.loads(Path(path).read_text())
+    with open(PO.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        po = polib.pofile(str(PO))
+        by_id = {(e.msgctxt or "", e.msgid): e for e in po if not e.obsolete}
+        added = updated = 0
+        for msgid, value in data.items():
+            plural = isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)
+            entry = by_id.get(("", msgid))
+            if entry is None:
+                entry = polib.POEntry(msgid=msgid)
+                po.append(entry)
+                added += 1
+            else:
+                updated += 1
+            text = value[0] if isinstance(value, list) else value
+            if entry.msgid_plural or plural:
+                entry.msgstr_plural = {0: text}
+            else:
+                entry.msgstr = text
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+        po.save(str(PO))
+        subprocess.run(
+            ["msgfmt", "-o", str(PO.with_suffix(".mo")), str(PO)], check=True
+        ) if _has_msgfmt() else po.save_as_mofile(str(PO.with_suffix(".mo")))
+    print(f"added {added}, updated {updated}")
+
+
+def _has_msgfmt() -> bool:
+    import shutil
+
+    return shutil.which("msgfmt") is not None
+
+
 if __name__ == "__main__":
-    {"export": export, "import": import_}[sys.argv[1]](sys.argv[2])
+    {"export": export, "import": import_, "add": add}[sys.argv[1]](sys.argv[2])
