@@ -124,7 +124,23 @@ TRANSITIONS: dict[str, Transition] = {
         _t("confirm_return", {S.RETURNED}, S.REGISTERED, {Role.TRIAGE}, _("Return confirmed")),
         _t("accept", {S.SIGNED}, S.HANDLING, {Role.OFFICER, Role.HEAD}, _("Accepted")),
         # Handling and reply (Arts 32-34).
-        _t("reply", {S.HANDLING}, S.REPLIED, {Role.HEAD}, _("Written reply issued")),
+        # The approved reply is delivered by the lead department (closure.services.deliver_reply;
+        # the head's approval is checked there).
+        _t(
+            "reply",
+            {S.HANDLING},
+            S.REPLIED,
+            {Role.OFFICER, Role.HEAD},
+            _("Written reply issued"),
+        ),
+        # Art 33: a mediation or settlement agreement ends the case (closure.services).
+        _t(
+            "close_by_agreement",
+            {S.HANDLING},
+            S.CLOSED,
+            {Role.HEAD},
+            _("Closed by a mediation or settlement agreement"),
+        ),
         _t(
             "request_review",
             {S.REPLIED},
@@ -153,7 +169,7 @@ TRANSITIONS: dict[str, Transition] = {
             {Role.SUPERVISOR, Role.HEAD},
             _("Re-review decided"),
         ),
-        _t("close", {S.REPLIED}, S.CLOSED, {Role.SUPERVISOR}, _("Closed")),
+        _t("close", {S.REPLIED}, S.CLOSED, {Role.SUPERVISOR, Role.ARCHIVIST}, _("Closed")),
         # Lawful termination (Art 37), approved at provincial level (checked in the service).
         _t(
             "terminate",
@@ -166,8 +182,17 @@ TRANSITIONS: dict[str, Transition] = {
             "archive",
             {S.CLOSED, S.TERMINATED, S.NOT_ACCEPTED, S.REFERRED, S.LEGAL_PROCEDURE},
             S.ARCHIVED,
-            {Role.ARCHIVIST},
+            # a supervisor archives when overriding the evaluation rule (closure.services)
+            {Role.ARCHIVIST, Role.SUPERVISOR},
             _("Archived"),
+        ),
+        # An archived or closed file reopened by a supervisor with a reason (closure.services).
+        _t(
+            "reopen",
+            {S.ARCHIVED, S.CLOSED},
+            S.HANDLING,
+            {Role.SUPERVISOR},
+            _("Reopened"),
         ),
     ]
 }

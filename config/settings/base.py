@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "intake",
     "routing",
     "supervision",
+    "closure",
     "reports",
 ]
 
@@ -234,6 +235,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Closure (closure/): days after the delivery of a written reply in which the petitioner may
+# evaluate it (after that the case counts as not evaluated and the one-time link expires), and
+# the public evaluation page's attempts per client address per window.
+EVALUATION_WINDOW_DAYS = env.int("EVALUATION_WINDOW_DAYS", 30)
+EVALUATION_RATE_LIMIT = env.int("EVALUATION_RATE_LIMIT", 20)
+EVALUATION_RATE_WINDOW_SECONDS = env.int("EVALUATION_RATE_WINDOW_SECONDS", 600)
 
 LOGGING = {
     "version": 1,
