@@ -3,14 +3,18 @@ as PDF. The Chinese wording is the legal form itself, not UI text, so it is not 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from io import BytesIO
 
 from django.utils import timezone
 
+from core.models import Department
+from core.pdf import IDEOGRAPHIC_SPACE, build_document, split_signature
 from petitions.models import Case
 
-from .models import NoticeKind, WrittenNotice
+from .models import ACTIVE_ASSIGNMENT_STATES, Assignment, AssignmentRole, NoticeKind, WrittenNotice
+
+INDENT = IDEOGRAPHIC_SPACE * 2
 
 TITLES = {
     NoticeKind.NOT_ACCEPTED: "不予受理告知书",
@@ -52,10 +56,58 @@ BODIES = {
 }
 
 
+# Who issues and signs each notice (DOMAIN.md §4; 信访工作条例 Arts 22-23, 32, 34):
+# - the screening decisions (not accepted, refer out, legal procedure) are the center's, which
+#   screened the case;
+# - a transfer is the SENDING center's notice: it tells the petitioner where the matter went
+#   (the receiving center is named in the text, never as the issuer);
+# - acceptance and extension are the handling organ's (the lead department): Art 23 has the organ
+#   that received the matter tell the petitioner, Art 34 has it tell the reason for an extension.
+# Kinds added later (a written reply is the lead department's as well) join DEPARTMENT_KINDS.
+DEPARTMENT_KINDS: set[str] = {NoticeKind.ACCEPTANCE, NoticeKind.EXTENSION}
+
+
+def department_issuer(department: Department) -> str:
+    """How a department signs: its name with its center (department names repeat per center)."""
+    return f"{department.name}（{department.center.name}）"
+
+
+def lead_department(case: Case) -> Department | None:
+    lead = (
+        Assignment.objects.filter(
+            case=case, role=AssignmentRole.LEAD, state__in=ACTIVE_ASSIGNMENT_STATES
+        )
+        .select_related("department__center")
+        .order_by("-assigned_at", "-id")
+        .first()
+    )
+    return lead.department if lead is not None else None
+
+
+def notice_issuer(*, case: Case, kind: str, context: Mapping[str, str]) -> str:
+    if kind == NoticeKind.TRANSFER:
+        # Written after the case moved: the case's center is already the receiver.
+        return context["from"]
+    if kind in DEPARTMENT_KINDS:
+        department = lead_department(case)
+        if department is not None:
+            return department_issuer(department)
+    return case.center.name
+
+
+def addressee(case: Case) -> str:
+    """The petitioner the notice is addressed to; a group visit names its headcount."""
+    name = case.main_petitioner.name
+    if case.is_group and case.headcount > 1:
+        return f"{name}等{case.headcount}人"
+    return name
+
+
 def render_notice(
     *, case: Case, kind: str, context: dict[str, str], at: datetime
-) -> tuple[str, str]:
-    petitioner = case.main_petitioner
+) -> tuple[str, str, str]:
+    """(title, text, issuer) of a notice. The text is addressed to the petitioner, each paragraph
+    indented the Chinese way (two ideographic spaces), and ends with the issuer and the date."""
     values = {
         "number": case.number,
         "registered": f"{timezone.localtime(case.registered_at):%Y年%m月%d日}",
@@ -63,44 +115,19 @@ def render_notice(
         **context,
     }
     body = BODIES[NoticeKind(kind)].format(**values)
-    text = f"{petitioner.name}：\n\n　　{body}\n\n{case.center.name}\n{timezone.localtime(at):%Y年%m月%d日}"
-    return TITLES[NoticeKind(kind)], text
+    paragraphs = "\n".join(f"{INDENT}{p.strip()}" for p in body.split("\n") if p.strip())
+    issuer = notice_issuer(case=case, kind=kind, context=context)
+    text = f"{addressee(case)}：\n\n{paragraphs}\n\n{issuer}\n{timezone.localtime(at):%Y年%m月%d日}"
+    return TITLES[NoticeKind(kind)], text, issuer
 
 
 def notice_pdf(notice: WrittenNotice) -> bytes:
-    """A4 PDF with a CJK font that PDF readers provide (STSong-Light), so no font file is needed."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buffer = BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=25 * mm,
-        rightMargin=25 * mm,
-        topMargin=30 * mm,
+    """A4 PDF with an embedded CJK TrueType font (core.pdf), the signature right-aligned."""
+    lines, signature = split_signature(notice.body, notice.issuer)
+    return build_document(
         title=notice.title,
+        number=notice.number,
+        lines=lines,
         author=notice.issuer,
+        signature=signature,
     )
-    title = ParagraphStyle("title", fontName="STSong-Light", fontSize=20, leading=28, alignment=1)
-    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=13, leading=22, wordWrap="CJK")
-    story = [
-        Paragraph(notice.title, title),
-        Spacer(1, 4 * mm),
-        Paragraph(f"编号：{notice.number}", ParagraphStyle("no", parent=body, alignment=1)),
-        Spacer(1, 8 * mm),
-    ]
-    for line in notice.body.split("\n"):
-        story.append(Paragraph(_escape(line) or "&nbsp;", body))
-    doc.build(story)
-    return buffer.getvalue()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

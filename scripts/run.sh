@@ -6,6 +6,15 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 scripts/bootstrap.sh
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
+# Notice PDFs embed a CJK TrueType font (core/pdf.py). Best effort: install Debian's when we can.
+if [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && [ -z "${CJK_FONT_PATH:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[run] installing fonts-wqy-microhei for the PDFs" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || true
+  fi
+  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] \
+    || echo "[run] note: no CJK font (apt-get install fonts-wqy-microhei, or set CJK_FONT_PATH); PDFs fall back to a font that is not embedded" >&2
+fi
 PORT="${PORT:-8000}"
 mkdir -p var/broker/out var/broker/processed var/cache var/media
 PY=.venv/bin/python

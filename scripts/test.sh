@@ -19,6 +19,15 @@ if [ -z "${CHROMIUM_PATH:-}" ]; then
 fi
 export CHROMIUM_PATH
 
+# Notice PDFs embed a CJK TrueType font (core/pdf.py); screenshots need CJK glyphs too.
+if [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && [ -z "${CJK_FONT_PATH:-}" ]; then
+  echo "[test] installing fonts-wqy-microhei" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 \
+    || { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true; \
+         $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
+fi
+
 started=0
 cleanup() { if [ "$started" = 1 ]; then scripts/services.sh stop || true; fi; }
 trap cleanup EXIT
