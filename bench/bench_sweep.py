@@ -62,10 +62,10 @@ def main() -> None:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
+    from clocks.sweep import run_deadline_checks
     from core.demo import seed_organisation, seed_users
     from core.models import Center, User
     from petitions.models import Case
-    from supervision.sweep import run_deadline_checks
 
     centers = seed_organisation()
     seed_users(centers)

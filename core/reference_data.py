@@ -3,8 +3,6 @@ transactions with a flush (browser and concurrency tests) remove it; this puts i
 
 from __future__ import annotations
 
-import importlib
-
 from django.apps import apps
 
 
@@ -14,16 +12,18 @@ def ensure_reference_data() -> None:
         from petitions.defaults import seed_code_tables
 
         seed_code_tables()
-    DeadlineRule = apps.get_model("supervision", "DeadlineRule")
+    DeadlineRule = apps.get_model("clocks", "DeadlineRule")
     if not DeadlineRule.objects.exists():
-        module = importlib.import_module("supervision.migrations.0002_seed_deadline_rules")
-        module.seed(apps, None)
-    EscalationStep = apps.get_model("supervision", "EscalationStep")
+        from clocks.defaults import seed_deadline_rules
+
+        seed_deadline_rules()
+    EscalationStep = apps.get_model("clocks", "EscalationStep")
     if not EscalationStep.objects.exists():
-        module = importlib.import_module("supervision.migrations.0005_seed_escalation_steps")
-        module.seed(apps, None)
-    CalendarYear = apps.get_model("supervision", "CalendarYear")
+        from clocks.defaults import seed_escalation_steps
+
+        seed_escalation_steps()
+    CalendarYear = apps.get_model("clocks", "CalendarYear")
     if not CalendarYear.objects.exists():
-        from supervision.calendar import seed_holidays
+        from clocks.calendar import seed_holidays
 
         seed_holidays()

@@ -747,7 +747,7 @@ class _Context:
         return rules
 
     def due(self, kind: str, start: datetime, extended: bool = False) -> datetime:
-        """End of the clock's last day (Beijing), as supervision.deadlines counts it; a
+        """End of the clock's last day (Beijing), as clocks.deadlines counts it; a
         working-day rule is approximated by 7 calendar days per 5 working days."""
         rule = self.rules[kind]
         days = rule.length + (30 if extended and kind == "handling" else 0)

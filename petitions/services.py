@@ -193,8 +193,8 @@ def record_event(
 
 def on_commit_event(event: CaseEvent) -> None:
     """Write the event's notifications as outbox rows in this transaction; e-mail goes out after
-    commit through Celery (supervision.notify), so a broker outage never blocks or loses them."""
-    from supervision.notify import notify_event
+    commit through Celery (clocks.notify), so a broker outage never blocks or loses them."""
+    from clocks.notify import notify_event
 
     notify_event(event)
 
@@ -360,9 +360,9 @@ def register_case(
 
 
 def _open_clock(*, case: Case, kind: str, start: datetime) -> None:
-    """Open a statutory clock (supervision.deadlines) when that app provides it."""
+    """Open a statutory clock (clocks.deadlines) when that app provides it."""
     try:
-        from supervision.deadlines import open_deadline
+        from clocks.deadlines import open_deadline
     except ImportError:  # pragma: no cover - supervision not installed
         return
     open_deadline(case=case, kind=kind, start=start)
@@ -582,7 +582,7 @@ def answer_on_spot(
 
     def close_clocks(locked: Case) -> None:
         try:
-            from supervision.deadlines import meet_deadline
+            from clocks.deadlines import meet_deadline
         except ImportError:  # pragma: no cover
             return
         meet_deadline(case=locked, kind="screening", at=timezone.now())

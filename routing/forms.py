@@ -17,9 +17,9 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clocks.deadlines import CHINA_TZ, END_OF_DAY
 from core.models import Center, Department
 from petitions.models import AttachmentKind, Case, Channel, ContentCategory, Organ
-from supervision.deadlines import CHINA_TZ, END_OF_DAY
 
 from .models import AssignmentRole
 from .selectors import QUEUE_FLAGS, case_departments, transfer_targets
@@ -38,7 +38,7 @@ def default_due_date() -> date:
 
 def end_of_day(day: date) -> datetime:
     """A due date falls due at the end of its day in Beijing, as statutory clocks do
-    (supervision.deadlines), so "due 3 May" means the whole of 3 May."""
+    (clocks.deadlines), so "due 3 May" means the whole of 3 May."""
     return datetime.combine(day, END_OF_DAY, tzinfo=CHINA_TZ)
 
 

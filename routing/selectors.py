@@ -21,13 +21,13 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from clocks.deadlines import days_remaining, warning_level_for
+from clocks.models import Deadline, DeadlineKind, WarningLevel
 from core.models import Center, Department, User
 from core.roles import Role
 from petitions.models import Case, ContentCategory
 from petitions.selectors import case_list_for, cases_visible_to
 from petitions.states import CaseState
-from supervision.deadlines import days_remaining, warning_level_for
-from supervision.models import Deadline, DeadlineKind, WarningLevel
 
 from .models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -44,7 +44,7 @@ from .models import (
 @dataclass(frozen=True)
 class Clock:
     """A deadline as a list shows it: whole days left (negative when overdue) and its colour,
-    measured as supervision.deadlines measures it so the number and the colour always agree."""
+    measured as clocks.deadlines measures it so the number and the colour always agree."""
 
     due_at: datetime
     days: int

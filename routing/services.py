@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clocks.deadlines import meet_deadline, open_deadline
+from clocks.models import Deadline, DeadlineKind
 from core.errors import DomainError, PermissionDenied
 from core.models import Center, Department, User
 from core.roles import Role
@@ -24,8 +26,6 @@ from petitions.models import Case
 from petitions.selectors import can_act_on
 from petitions.services import record_event, transition_case
 from petitions.states import CaseState
-from supervision.deadlines import meet_deadline, open_deadline
-from supervision.models import Deadline, DeadlineKind
 
 from .models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -62,7 +62,7 @@ def _require_own_center(actor: User, case: Case) -> None:
 def _issue_notice(
     *, case: Case, kind: str, actor: User, context: dict[str, str], at: datetime
 ) -> WrittenNotice:
-    title, body, issuer = render_notice(case=case, kind=kind, context=context, at=at)
+    title, body = render_notice(case=case, kind=kind, context=context, at=at)
     serial = WrittenNotice.objects.filter(case=case).count() + 1
     return WrittenNotice.objects.create(
         case=case,
@@ -70,7 +70,7 @@ def _issue_notice(
         number=f"{case.number}-{serial:02d}",
         title=title,
         body=body,
-        issuer=issuer,
+        issuer=case.center.name,
         issued_at=at,
         issued_by=actor,
     )

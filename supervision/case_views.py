@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from clocks.models import Deadline
 from core.errors import DomainError, PermissionDenied
 from core.models import User
 from core.roles import Role
@@ -51,7 +52,6 @@ from .forms import (
     SupervisionOrderForm,
 )
 from .models import (
-    Deadline,
     ExtensionRequest,
     ExtensionState,
     LeaderResponsibility,

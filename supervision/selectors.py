@@ -11,7 +11,7 @@ The unit:
 - the aging buckets count overdue *clocks*, since each clock has its own due date;
 - the drill-down list shows one row per clock, with the case it belongs to.
 
-Warning levels are the ones the deadline sweep stored (supervision.sweep), so the dashboard, the
+Warning levels are the ones the deadline sweep stored (clocks.sweep), so the dashboard, the
 notifications and the escalation steps always agree with each other.
 """
 
@@ -27,16 +27,15 @@ from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from clocks.deadlines import days_remaining
+from clocks.models import Deadline, EscalationStep, WarningLevel
+from clocks.sweep import _thresholds
 from core.models import Center, Department, User
 from core.selectors import centers_visible_to
 from intake.models import LeaderDuty
 from petitions.models import Case
 from petitions.states import CaseState
 from routing.models import ACTIVE_ASSIGNMENT_STATES, Assignment, AssignmentRole
-
-from .deadlines import days_remaining
-from .models import Deadline, EscalationStep, WarningLevel
-from .sweep import _thresholds
 
 # The levels the dashboard counts, worst first (the column order of every table).
 AT_RISK_LEVELS: tuple[str, ...] = (

@@ -3,7 +3,7 @@
 Figures come from supervision.selectors (a few GROUP BY queries over the scoped at-risk clocks);
 every number on the dashboard links to the list of the clocks behind it, built from the same
 filters, so the number and the list cannot disagree. Marking notifications read goes through
-supervision.notify.mark_read.
+clocks.notify.mark_read.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from clocks.deadlines import CHINA_TZ
+from clocks.models import DeadlineKind, WarningLevel
+from clocks.notify import describe, mark_read, notifications_for
 from core.models import User
 from core.roles import Role
 from routing.selectors import page_slice
 
-from .deadlines import CHINA_TZ
-from .models import DeadlineKind, WarningLevel
-from .notify import describe, mark_read, notifications_for
 from .selectors import (
     AGE_BUCKETS,
     AT_RISK_LEVELS,

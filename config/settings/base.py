@@ -44,9 +44,9 @@ INSTALLED_APPS = [
     "core",
     "petitions",
     "intake",
+    "clocks",
     "routing",
     "supervision",
-    "closure",
     "reports",
 ]
 
@@ -193,9 +193,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "deadline-checks": {"task": "supervision.tasks.run_deadline_checks", "schedule": 300.0},
+    "deadline-checks": {"task": "clocks.tasks.run_deadline_checks", "schedule": 300.0},
     "deliver-notifications": {
-        "task": "supervision.tasks.deliver_pending_notifications",
+        "task": "clocks.tasks.deliver_pending_notifications",
         "schedule": 60.0,
     },
 }
@@ -235,13 +235,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-
-# Closure (closure/): days after the delivery of a written reply in which the petitioner may
-# evaluate it (after that the case counts as not evaluated and the one-time link expires), and
-# the public evaluation page's attempts per client address per window.
-EVALUATION_WINDOW_DAYS = env.int("EVALUATION_WINDOW_DAYS", 30)
-EVALUATION_RATE_LIMIT = env.int("EVALUATION_RATE_LIMIT", 20)
-EVALUATION_RATE_WINDOW_SECONDS = env.int("EVALUATION_RATE_WINDOW_SECONDS", 600)
 
 LOGGING = {
     "version": 1,

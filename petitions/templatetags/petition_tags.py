@@ -56,7 +56,7 @@ def is_overdue(case: Case) -> bool:
 @register.filter
 def days_left(due: datetime | None) -> str:
     """ "3 days left" / "due today" / "2 days overdue" for a deadline, counted in Beijing calendar
-    days (a deadline falls due at the end of its last day: supervision.deadlines)."""
+    days (a deadline falls due at the end of its last day: clocks.deadlines)."""
     if not due:
         return ""
     now = timezone.now()

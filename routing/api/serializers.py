@@ -20,6 +20,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 
+from clocks.deadlines import days_remaining, warning_level_for
+from clocks.models import WarningLevel
 from core.models import Center, Department, DepartmentKind
 from petitions.models import Case
 from routing.models import (
@@ -33,8 +35,6 @@ from routing.models import (
 )
 from routing.selectors import INBOX_TABS
 from routing.services import DepartmentDue
-from supervision.deadlines import days_remaining, warning_level_for
-from supervision.models import WarningLevel
 
 # The version of the case the client's form was rendered from (optimistic check: a case changed
 # by someone else in the meantime is refused with 409 instead of being acted on unseen).
@@ -408,7 +408,7 @@ class InboxCaseSerializer(serializers.ModelSerializer):
 
 class InboxRowSerializer(serializers.ModelSerializer):
     """An assignment of the user's department, with the state of its own due date (the same
-    measure as the deadline colours: supervision.deadlines.warning_level_for)."""
+    measure as the deadline colours: clocks.deadlines.warning_level_for)."""
 
     case = InboxCaseSerializer(read_only=True)
     role = EnumField(AssignmentRole)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from clocks.models import Deadline, DeadlineKind
 from conftest import make_user
 from core.models import DepartmentKind
 from core.roles import Role
@@ -34,7 +35,6 @@ from routing.services import (
     return_assignment,
     sign_for_assignment,
 )
-from supervision.models import Deadline, DeadlineKind
 
 pytestmark = pytest.mark.django_db
 

@@ -8,6 +8,7 @@ from django.db import close_old_connections
 from django.http import Http404
 from django.utils import timezone, translation
 
+from clocks.models import Deadline, DeadlineKind
 from core.errors import DomainError, IllegalTransition, PermissionDenied, StaleState
 from core.models import DepartmentKind
 from petitions.models import Case
@@ -33,7 +34,6 @@ from routing.services import (
     suggest_lead_department,
     transfer_case,
 )
-from supervision.models import Deadline, DeadlineKind
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clocks.deadlines import CHINA_TZ
+from clocks.models import Deadline, DeadlineKind
 from core.models import DepartmentKind, User
 from petitions.models import Case, Channel, ContentCategory
 from petitions.states import CaseState
@@ -38,8 +40,6 @@ from routing.services import (
     sign_for_assignment,
     submit_contribution,
 )
-from supervision.deadlines import CHINA_TZ
-from supervision.models import Deadline, DeadlineKind
 
 pytestmark = pytest.mark.django_db
 

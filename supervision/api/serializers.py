@@ -17,22 +17,20 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clocks.deadlines import days_remaining, warning_level_for
+from clocks.models import Deadline, DeadlineKind, WarningLevel
 from core.models import Department, User
 from petitions.models import CaseEvent
 from routing.api.serializers import DepartmentRefSerializer, EnumField, NoticeSerializer
-from supervision.deadlines import days_remaining, warning_level_for
 from supervision.models import (
     AccountabilityFinding,
     Bulletin,
     Consultation,
-    Deadline,
-    DeadlineKind,
     ExtensionRequest,
     ExtensionState,
     LeaderResponsibility,
     OrderState,
     SupervisionOrder,
-    WarningLevel,
 )
 from supervision.services import MAX_EXTENSION_DAYS
 
@@ -173,7 +171,7 @@ def _username(source: str) -> serializers.CharField:
 
 class SupervisedDeadlineSerializer(serializers.ModelSerializer):
     """A running clock with its warning level and whole days left measured now (negative:
-    overdue), as supervision.deadlines measures them, so the number and the level agree."""
+    overdue), as clocks.deadlines measures them, so the number and the level agree."""
 
     kind = EnumField(DeadlineKind)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)

@@ -13,8 +13,8 @@ from typing import Any
 
 from django import template
 
+from clocks.notify import unread_count
 from core.models import User
-from supervision.notify import unread_count
 
 register = template.Library()
 

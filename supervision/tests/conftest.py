@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
+from clocks.deadlines import CHINA_TZ
 from core.models import Center, User
 from petitions.models import Case, Channel, ContentCategory, Petitioner, Purpose
-from supervision.deadlines import CHINA_TZ
 
 _serial = itertools.count(1)
 

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from clocks.models import Deadline, DeadlineKind
 from core.models import DepartmentKind
 from petitions.models import CaseEvent
 from petitions.services import answer_on_spot
@@ -19,8 +20,6 @@ from routing.models import NoticeKind, WrittenNotice
 from supervision.models import (
     AccountabilityFinding,
     Bulletin,
-    Deadline,
-    DeadlineKind,
     ExtensionRequest,
     ExtensionState,
     LeaderResponsibility,

@@ -14,6 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clocks.deadlines import CHINA_TZ
+from clocks.models import Deadline, DeadlineKind, WarningLevel
+from clocks.sweep import run_deadline_checks
 from conftest import Org, make_user
 from core.models import Center, Department, DepartmentKind, User
 from core.roles import Role
@@ -21,10 +24,7 @@ from intake.models import LeaderDuty
 from petitions.models import Case
 from petitions.testing import register
 from routing.services import DepartmentDue, accept_assignment, assign_case, sign_for_assignment
-from supervision.deadlines import CHINA_TZ
-from supervision.models import Deadline, DeadlineKind, WarningLevel
 from supervision.selectors import at_risk_deadlines
-from supervision.sweep import run_deadline_checks
 
 DASHBOARD = "/supervision/"
 CASE_LIST = "/supervision/cases/"

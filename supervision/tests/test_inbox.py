@@ -12,19 +12,13 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from clocks.models import Deadline, DeadlineKind, Notification, NotificationKind, NotificationRead
+from clocks.notify import unread_count
+from clocks.sweep import run_deadline_checks
 from core.models import DepartmentKind
 from core.roles import Role
 from petitions.testing import register
 from routing.services import DepartmentDue, accept_assignment, assign_case, sign_for_assignment
-from supervision.models import (
-    Deadline,
-    DeadlineKind,
-    Notification,
-    NotificationKind,
-    NotificationRead,
-)
-from supervision.notify import unread_count
-from supervision.sweep import run_deadline_checks
 
 INBOX = "/notifications/"
 MARK = "/notifications/read/"

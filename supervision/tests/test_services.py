@@ -9,6 +9,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clocks.deadlines import CHINA_TZ
+from clocks.models import Deadline, DeadlineKind, Notification, NotificationKind, WarningLevel
+from clocks.sweep import run_deadline_checks
 from conftest import make_user
 from core.errors import DomainError, PermissionDenied
 from core.models import DepartmentKind
@@ -18,18 +21,12 @@ from petitions.services import answer_on_spot
 from petitions.testing import register
 from routing.models import Assignment, NoticeKind, WrittenNotice
 from routing.services import DepartmentDue, accept_assignment, assign_case, sign_for_assignment
-from supervision.deadlines import CHINA_TZ
 from supervision.models import (
     AccountabilityFinding,
     Bulletin,
-    Deadline,
-    DeadlineKind,
     ExtensionState,
     LeaderResponsibility,
-    Notification,
-    NotificationKind,
     OrderState,
-    WarningLevel,
 )
 from supervision.services import (
     assign_leader_responsibility,
@@ -46,7 +43,6 @@ from supervision.services import (
     respond_to_order,
     send_reminder,
 )
-from supervision.sweep import run_deadline_checks
 
 pytestmark = pytest.mark.django_db
 

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from clocks.deadlines import CHINA_TZ
 from conftest import PASSWORD
 from core.models import DepartmentKind
 from petitions.states import CaseState
 from petitions.testing import register
 from routing.forms import beijing_today
 from routing.models import Assignment, AssignmentRole, AssignmentState, NoticeKind, WrittenNotice
-from supervision.deadlines import CHINA_TZ
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,12 +8,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from clocks.models import Deadline, DeadlineKind, Notification, WarningLevel
+from clocks.sweep import run_deadline_checks
 from conftest import PASSWORD
 from core.models import DepartmentKind
 from petitions.testing import register
 from routing.services import DepartmentDue, accept_assignment, assign_case, sign_for_assignment
-from supervision.models import Deadline, DeadlineKind, Notification, WarningLevel
-from supervision.sweep import run_deadline_checks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

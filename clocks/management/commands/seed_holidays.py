@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from supervision.calendar import DEFAULT_FIRST_SEED_YEAR, package_years, seed_holidays
+from clocks.calendar import DEFAULT_FIRST_SEED_YEAR, package_years, seed_holidays
 
 
 class Command(BaseCommand):

@@ -7,13 +7,13 @@ import pytest
 import time_machine
 from django.db import close_old_connections
 
+from clocks.deadlines import CHINA_TZ
+from clocks.models import Deadline, DeadlineKind, Notification, NotificationKind, WarningLevel
+from clocks.sweep import run_deadline_checks
 from core.models import DepartmentKind
 from petitions.models import CaseEvent
 from petitions.testing import register
 from routing.services import DepartmentDue, accept_assignment, assign_case, sign_for_assignment
-from supervision.deadlines import CHINA_TZ
-from supervision.models import Deadline, DeadlineKind, Notification, NotificationKind, WarningLevel
-from supervision.sweep import run_deadline_checks
 
 
 def handling_case(org, cast):

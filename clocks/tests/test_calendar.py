@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from supervision.calendar import add_calendar_days, add_working_days, is_working_day
-from supervision.models import CalendarSource, CalendarYear, Holiday, HolidayKind
+from clocks.calendar import add_calendar_days, add_working_days, is_working_day
+from clocks.models import CalendarSource, CalendarYear, Holiday, HolidayKind
 
 pytestmark = pytest.mark.django_db
 

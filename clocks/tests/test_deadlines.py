@@ -6,10 +6,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from core.models import Center, CenterLevel
-from supervision import deadlines as deadlines_module
-from supervision.calendar import add_working_days
-from supervision.deadlines import (
+from clocks import deadlines as deadlines_module
+from clocks.calendar import add_working_days
+from clocks.deadlines import (
     CHINA_TZ,
     compute_due,
     days_remaining,
@@ -19,7 +18,7 @@ from supervision.deadlines import (
     rule_for,
     warning_level_for,
 )
-from supervision.models import (
+from clocks.models import (
     DayType,
     Deadline,
     DeadlineKind,
@@ -28,6 +27,7 @@ from supervision.models import (
     HolidayKind,
     WarningLevel,
 )
+from core.models import Center, CenterLevel
 
 pytestmark = pytest.mark.django_db
 
@@ -264,7 +264,7 @@ def test_refresh_case_next_due_is_one_update(case, make_case, django_assert_num_
 def test_admin_edited_holiday_changes_the_result(superuser_client, case):
     assert add_working_days(date(2026, 2, 13), 5) == (date(2026, 2, 27), False)
     response = superuser_client.post(
-        reverse("admin:supervision_holiday_add"),
+        reverse("admin:clocks_holiday_add"),
         {"date": "2026-02-26", "kind": HolidayKind.HOLIDAY, "name": "临时调整"},
     )
     assert response.status_code == 302, response.content
@@ -276,7 +276,7 @@ def test_admin_edited_holiday_changes_the_result(superuser_client, case):
 
 def test_admin_refuses_a_make_up_working_day_on_a_weekday(superuser_client):
     response = superuser_client.post(
-        reverse("admin:supervision_holiday_add"),
+        reverse("admin:clocks_holiday_add"),
         {"date": "2026-03-04", "kind": HolidayKind.WORKDAY, "name": "错误"},
     )
     assert response.status_code == 200
@@ -286,7 +286,7 @@ def test_admin_refuses_a_make_up_working_day_on_a_weekday(superuser_client):
 @pytest.mark.parametrize("model", ["holiday", "calendaryear", "deadlinerule", "deadline"])
 def test_admin_lists_load(superuser_client, case, model):
     open_deadline(case=case, kind=DeadlineKind.SCREENING, start=bj(2026, 3, 2))
-    assert superuser_client.get(reverse(f"admin:supervision_{model}_changelist")).status_code == 200
+    assert superuser_client.get(reverse(f"admin:clocks_{model}_changelist")).status_code == 200
 
 
 # --- warning levels --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from supervision.sweep import run_deadline_checks
+from clocks.sweep import run_deadline_checks
 
 
 class Command(BaseCommand):

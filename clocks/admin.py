@@ -40,7 +40,7 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Deadline)
 class DeadlineAdmin(SimpleHistoryAdmin):
-    """Read-only: clocks are opened, met and extended by supervision.deadlines only."""
+    """Read-only: clocks are opened, met and extended by clocks.deadlines only."""
 
     list_display = ["case", "kind", "due_at", "warning_level", "met_at", "is_provisional"]
     list_filter = ["kind", "warning_level", "is_provisional"]

@@ -7,8 +7,8 @@ import chinese_calendar
 import pytest
 from django.core.management import call_command
 
-from supervision.calendar import package_years, seed_holidays
-from supervision.models import CalendarSource, CalendarYear, DeadlineRule, Holiday, HolidayKind
+from clocks.calendar import package_years, seed_holidays
+from clocks.models import CalendarSource, CalendarYear, DeadlineRule, Holiday, HolidayKind
 
 pytestmark = pytest.mark.django_db
 

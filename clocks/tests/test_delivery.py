@@ -11,11 +11,11 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 
+from clocks.models import DeliveryState, Notification
+from clocks.tasks import deliver_pending_notifications
 from config.celery import app as celery_app
 from petitions.models import Case
 from petitions.testing import register
-from supervision.models import DeliveryState, Notification
-from supervision.tasks import deliver_pending_notifications
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
