@@ -47,6 +47,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--changed", type=int, default=100_000)
     parser.add_argument("--db", default="petition_bench_sweep")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only (bench_peer.py); keep results_sweep.md"
+    )
     args = parser.parse_args()
 
     url = bench_database_url(args.db)
@@ -139,9 +142,12 @@ def main() -> None:
 
     open_clocks = Case.objects.filter(deadlines__met_at__isnull=True).count()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    result = run_deadline_checks(now=now)
-    elapsed = time.perf_counter() - t0
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        t0 = time.perf_counter()
+        result = run_deadline_checks(now=now)
+        elapsed = time.perf_counter() - t0
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t1 = time.perf_counter()
     again = run_deadline_checks(now=now)
@@ -162,6 +168,7 @@ def main() -> None:
         f"| clocks moved to overdue | {changed:,} |",
         f"| escalations (step 1, to the department head) | {result.escalated:,} |",
         f"| sweep wall time | {elapsed:.2f} s |",
+        f"| queries | {len(captured.captured_queries):,} |",
         f"| rate | {changed / elapsed:,.0f} clocks/s (helpdesk escalate_tickets: ~100 tickets/s; x{changed / elapsed / 100:,.0f}) |",
         f"| history rows written | {history:,} |",
         f"| case events written | {events:,} |",
@@ -171,8 +178,9 @@ def main() -> None:
     ]
     report = "\n".join(lines)
     print(report)
-    out = ROOT / "bench" / "results_sweep.md"
-    out.write_text(report + "\n")
+    if not args.no_write:
+        out = ROOT / "bench" / "results_sweep.md"
+        out.write_text(report + "\n")
 
 
 if __name__ == "__main__":
