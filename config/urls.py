@@ -31,6 +31,8 @@ urlpatterns = [
     path("", include("routing.urls")),
     path("", include("supervision.urls")),
     path("", include("supervision.case_urls")),
+    path("", include("closure.urls")),
+    path("", include("closure.public_urls")),
     path("", include("reports.urls")),
 ]
 

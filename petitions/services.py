@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import IllegalTransition, PermissionDenied, StaleState
+from core.errors import DomainError, IllegalTransition, PermissionDenied, StaleState
 from core.models import Center, PiiAccessLog, User
 from core.roles import PII_REVEAL_ROLES, Role
 
@@ -168,6 +168,16 @@ def check_query_code(case: Case, code: str) -> bool:
 # --- events -------------------------------------------------------------------------------------
 
 
+def require_not_archived(case: Case) -> None:
+    """An archived file is read-only with its whole history; a supervisor reopens it with a
+    reason (closure.services.reopen_case). Services check the case row they locked."""
+    if case.state == CaseState.ARCHIVED:
+        raise DomainError(
+            _("The case is archived and read-only; a supervisor can reopen it with a reason."),
+            code="archived",
+        )
+
+
 def record_event(
     *,
     case: Case,
@@ -179,6 +189,10 @@ def record_event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> CaseEvent:
+    if not to_state:
+        # Every write records its event here, so this is the one place that keeps an archived
+        # file read-only for every app (a state change out of it, reopening, carries to_state).
+        require_not_archived(case)
     return CaseEvent.objects.create(
         case=case,
         kind=kind,

@@ -1,0 +1,1 @@
+from closure.testing import replied_case  # noqa: F401
