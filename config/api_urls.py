@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("petitions.api_urls")),
     path("", include("routing.api.urls")),
     path("", include("supervision.api.urls")),
+    path("", include("appeals.api.urls")),
 ]

@@ -446,6 +446,11 @@ def registration_warnings(petitioner: Petitioner, exclude: Case | None = None) -
         warnings.append(_("This person has an overdue case."))
     if any(g and s in CaseState.open_states() for s, _d, g in states):
         warnings.append(_("This person is on an open group-visit case."))
+    # Apps above petitions add their own (petitions.hooks), e.g. appeals: 不再受理 (Arts 35-37).
+    from . import hooks
+
+    for provider in hooks.warning_providers():
+        warnings.extend(provider(petitioner, exclude))
     return warnings
 
 

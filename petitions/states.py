@@ -148,11 +148,13 @@ TRANSITIONS: dict[str, Transition] = {
             {Role.RECEPTION, Role.TRIAGE},
             _("Review requested"),
         ),
+        # Arts 35-36: decided by the reviewing center (the next level up; appeals.services checks
+        # the center), after which the re-review window runs; after re-review the matter is final.
         _t(
             "decide_review",
             {S.REVIEW},
             S.REPLIED,
-            {Role.SUPERVISOR, Role.HEAD},
+            {Role.SUPERVISOR, Role.LEADER},
             _("Review decided"),
         ),
         _t(
@@ -166,7 +168,7 @@ TRANSITIONS: dict[str, Transition] = {
             "decide_re_review",
             {S.RE_REVIEW},
             S.CLOSED,
-            {Role.SUPERVISOR, Role.HEAD},
+            {Role.SUPERVISOR, Role.LEADER},
             _("Re-review decided"),
         ),
         _t("close", {S.REPLIED}, S.CLOSED, {Role.SUPERVISOR, Role.ARCHIVIST}, _("Closed")),

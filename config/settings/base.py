@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "clocks",
     "routing",
     "supervision",
+    "closure",
+    "appeals",
     "reports",
 ]
 
@@ -198,6 +200,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "clocks.tasks.deliver_pending_notifications",
         "schedule": 60.0,
     },
+    # A review window that ran out unused makes the matter final (appeals.tasks).
+    "review-windows": {"task": "appeals.tasks.finalise_lapsed_windows", "schedule": 300.0},
 }
 
 _email_backend = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

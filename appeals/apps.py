@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AppealsConfig(AppConfig):
+    """Review (复查), re-review (复核), lawful termination (依法终结) and finality (Arts 35-37).
+    Above closure: it builds on the delivered written reply."""
+
+    name = "appeals"
+    verbose_name = _("Review, re-review and lawful termination")
+
+    def ready(self) -> None:
+        # petitions must not import appeals (imports point down): appeals plugs its desk warning
+        # and the reviewing center's read access into petitions' hooks instead.
+        from petitions import hooks
+
+        from . import selectors
+
+        hooks.register_warning_provider(selectors.finality_warnings)
+        hooks.register_visibility_provider(selectors.cases_under_review_by)

@@ -1,0 +1,211 @@
+"""Reads of appeals: the reviewing center's queue, a case's review and termination records, and the
+desk's "不再受理" warning. Scoped like every other read (petitions.selectors)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+from core.models import CenterLevel, User
+from core.roles import Role
+from petitions.models import Case, Petitioner
+
+from .models import (
+    Finality,
+    FinalityReason,
+    ReviewKind,
+    ReviewRequest,
+    Termination,
+    TerminationState,
+)
+
+
+def cases_under_review_by(center_ids: Sequence[int]) -> QuerySet[Any]:
+    """Visibility provider (petitions.hooks): the cases these centers review or reviewed. The
+    reviewing center is normally above the case's center and sees it anyway; this keeps its read
+    access when it is not (a reorganised hierarchy, a transferred case)."""
+    ids = list(center_ids)
+    return (
+        ReviewRequest.objects.filter(reviewing_center_id__in=ids)
+        .exclude(case__center_id__in=ids)
+        .values_list("case_id", flat=True)
+    )
+
+
+_BASIS = {
+    FinalityReason.RE_REVIEW_DECIDED: "《信访工作条例》第三十六条",
+    FinalityReason.REVIEW_WINDOW_LAPSED: "《信访工作条例》第三十五条",
+    FinalityReason.RE_REVIEW_WINDOW_LAPSED: "《信访工作条例》第三十六条",
+    FinalityReason.TERMINATED: "《信访工作条例》第三十七条",
+}
+
+
+def finality_warnings(petitioner: Petitioner, exclude: Case | None = None) -> list[str]:
+    """Desk warnings (petitions.hooks): each final matter of this person, why it is final, and
+    that the same matter on the same facts and reasons is not accepted again (Arts 35-37).
+    One query."""
+    rows = (
+        Finality.objects.filter(case__case_petitioners__petitioner=petitioner)
+        .select_related(
+            "case__category__parent", "termination__support_unit", "review__reviewing_center"
+        )
+        .order_by("final_at")
+        .distinct()
+    )
+    if exclude is not None:
+        rows = rows.exclude(case_id=exclude.pk)
+    warnings = []
+    for finality in rows:
+        case = finality.case
+        text = _(
+            "Not to be accepted again (不再受理): the matter of case %(number)s (%(category)s) is "
+            "final – %(reason)s, since %(date)s. The same matter on the same facts and reasons is "
+            "not accepted again (%(basis)s)."
+        ) % {
+            "number": case.number,
+            "category": str(case.category),
+            "reason": finality.get_reason_display(),
+            "date": timezone.localdate(finality.final_at).isoformat(),
+            "basis": _BASIS.get(FinalityReason(finality.reason), ""),
+        }
+        if finality.termination is not None:
+            text += " " + _("Lawfully terminated; unit responsible for support: %(unit)s.") % {
+                "unit": finality.termination.support_unit.name
+            }
+        warnings.append(text)
+    return warnings
+
+
+def finality_of(case: Case) -> Finality | None:
+    return (
+        Finality.objects.filter(case=case)
+        .select_related("termination__support_unit", "review")
+        .first()
+    )
+
+
+def reviews_of(case: Case) -> list[ReviewRequest]:
+    return list(
+        ReviewRequest.objects.filter(case=case)
+        .select_related("reviewing_center", "recorded_by", "decided_by")
+        .order_by("requested_at", "pk")
+    )
+
+
+def terminations_of(case: Case) -> list[Termination]:
+    return list(
+        Termination.objects.filter(case=case)
+        .select_related(
+            "department",
+            "support_unit",
+            "proposed_by",
+            "center_reviewed_by",
+            "approved_by",
+            "rejected_by",
+        )
+        .order_by("proposed_at", "pk")
+    )
+
+
+def get_review_for(user: User, pk: int | str) -> ReviewRequest:
+    """A review request whose case the user may see (404 otherwise, the same as a missing one)."""
+    from petitions.selectors import cases_visible_to
+
+    try:
+        return (
+            ReviewRequest.objects.select_related(
+                "case__center",
+                "case__main_petitioner",
+                "case__category__parent",
+                "reviewing_center",
+                "decided_by",
+                "reply__department",
+            )
+            .filter(case__in=cases_visible_to(user))
+            .get(pk=pk)
+        )
+    except (ReviewRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such review") from None
+
+
+# --- the reviewing center's queue -----------------------------------------------------------------
+
+
+def is_approver(user: User) -> bool:
+    return bool(user.center_id) and user.has_role(Role.SUPERVISOR, Role.LEADER)
+
+
+def waiting_reviews(user: User) -> QuerySet[ReviewRequest]:
+    """Review and re-review requests waiting for this user's center to decide, soonest due first
+    (served by review_pending_idx)."""
+    if not user.is_superuser and not is_approver(user):
+        return ReviewRequest.objects.none()
+    qs = ReviewRequest.objects.filter(decision="")
+    if not user.is_superuser:
+        qs = qs.filter(reviewing_center_id=user.center_id)
+    return qs.select_related(
+        "case__center", "case__main_petitioner", "case__category__parent", "reviewing_center"
+    ).order_by("decision_due_at", "pk")
+
+
+def waiting_terminations(user: User) -> QuerySet[Termination]:
+    """Termination proposals waiting for this user: the center's review for supervisors and
+    leaders of the case's center; provincial approval for those of the province center."""
+    if not user.is_superuser and not is_approver(user):
+        return Termination.objects.none()
+    qs = Termination.objects.filter(
+        state__in=[TerminationState.PROPOSED, TerminationState.CENTER_REVIEWED]
+    )
+    if not user.is_superuser:
+        center = user.center
+        assert center is not None
+        condition = Q(state=TerminationState.PROPOSED, case__center_id=center.pk)
+        if center.level == CenterLevel.PROVINCE:
+            condition |= Q(
+                state=TerminationState.CENTER_REVIEWED,
+                case__center__path__startswith=center.path,
+            )
+        qs = qs.filter(condition)
+    return qs.select_related(
+        "case__center", "case__main_petitioner", "department", "support_unit"
+    ).order_by("proposed_at", "pk")
+
+
+@dataclass(frozen=True)
+class WindowInfo:
+    kind: str
+    label: str
+    answered_at: datetime
+    due_at: datetime
+    is_open: bool
+
+
+def open_window(case: Case, now: datetime | None = None) -> WindowInfo | None:
+    """The petitioner's current window to ask for review or re-review, if any."""
+    from .services import review_subject
+
+    if case.state != "replied":
+        return None
+    now = now or timezone.now()
+    for kind in (ReviewKind.REVIEW, ReviewKind.RE_REVIEW):
+        try:
+            subject = review_subject(case, kind)
+        except (DomainError, ValidationError):
+            continue  # no answer of this kind to challenge
+        return WindowInfo(
+            kind=kind,
+            label=str(ReviewKind(kind).label),
+            answered_at=subject.answered_at,
+            due_at=subject.window_due_at,
+            is_open=now <= subject.window_due_at,
+        )
+    return None
