@@ -1,9 +1,10 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
+
+from core.api_views import ObtainTokenView
 
 app_name = "api"
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("", include("core.api_urls")),
     path("", include("petitions.api_urls")),
     path("", include("routing.api.urls")),

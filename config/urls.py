@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import api_views as core_api_views
 from core import views as core_views
 from core.forms import LoginForm
 
@@ -24,8 +24,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", core_api_views.SchemaView.as_view(), name="schema"),
+    path("api/docs/", core_api_views.api_docs, name="api-docs"),
     path("", include("petitions.urls")),
     path("", include("intake.urls")),
     path("", include("routing.urls")),

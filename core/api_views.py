@@ -1,10 +1,27 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+import math
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import exceptions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from .authentication import account_locked, token_is_idle
+from .models import TokenActivity
+from .parsers import SafeJSONParser
 
 
 class MeSerializer(serializers.Serializer):
@@ -29,3 +46,117 @@ class MeView(APIView):
             "roles": sorted(user.role_codes),
         }
         return Response(MeSerializer(data).data)
+
+
+# --- schema and docs --------------------------------------------------------------------------
+
+
+def docs_are_public() -> bool:
+    """The schema and Swagger UI need a login unless API_DOCS_PUBLIC (never in production)."""
+    return bool(getattr(settings, "API_DOCS_PUBLIC", False))
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema; login required (checked per request, so settings overrides apply)."""
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [AllowAny()] if docs_are_public() else [IsAuthenticated()]
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI from the sidecar package. The split view serves its start-up script as a file
+    (``?script``), so the page needs no inline script; the one inline ``<style>`` of the page
+    carries the CSP nonce (templates/core/swagger_ui.html)."""
+
+    template_name = "core/swagger_ui.html"
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [AllowAny()] if docs_are_public() else [IsAuthenticated()]
+
+
+_swagger_view = SwaggerView.as_view(url_name="schema")
+
+
+def api_docs(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+    """Swagger UI. A visitor who is not logged in goes to the login page and comes back."""
+    if not docs_are_public() and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return _swagger_view(request, *args, **kwargs)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def lockout_minutes() -> int:
+    cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
+    if isinstance(cooloff, timedelta):
+        return max(1, math.ceil(cooloff.total_seconds() / 60))
+    return 0
+
+
+class AccountLocked(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "account_locked"
+
+    def __init__(self) -> None:
+        minutes = lockout_minutes()
+        if minutes:
+            message = _(
+                "This account is locked after too many failed logins. Try again in "
+                "%(minutes)d minutes, or ask an administrator to unlock it."
+            ) % {"minutes": minutes}
+        else:
+            message = _(
+                "This account is locked after too many failed logins. Ask an administrator "
+                "to unlock it."
+            )
+        super().__init__({"detail": message, "code": self.default_code})
+        self.wait = minutes * 60 if minutes else None
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """POST username and password for a token. A locked account gets 429 with a message that
+    says so (not the generic wrong-credentials 400), before and at the failure that locks it."""
+
+    parser_classes = (SafeJSONParser, *ObtainAuthToken.parser_classes[:2])  # type: ignore[assignment]
+
+    @extend_schema(
+        summary="Obtain an API token",
+        description=(
+            "Answers the user's token. A token expires after the configured idle time "
+            "(TOKEN_IDLE_MINUTES) and stops working while the account is locked or deactivated."
+        ),
+        request=inline_serializer(
+            "TokenRequest",
+            {
+                "username": serializers.CharField(min_length=1, max_length=150),
+                "password": serializers.CharField(min_length=1, max_length=128),
+            },
+        ),
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="Wrong username or password."),
+            429: OpenApiResponse(description="The account is locked after failed logins."),
+        },
+        auth=[],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        username = username if isinstance(username, str) else ""
+        django_request = request._request
+        if account_locked(django_request, username):
+            raise AccountLocked()
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            if account_locked(django_request, username):
+                raise AccountLocked()
+            raise exceptions.ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        token, created = Token.objects.get_or_create(user=user)
+        if not created and token_is_idle(token):
+            token.delete()
+            token = Token.objects.create(user=user)
+        TokenActivity.objects.update_or_create(
+            token=token, defaults={"last_used_at": timezone.now()}
+        )
+        return Response({"token": token.key})

@@ -197,3 +197,21 @@ class PiiAccessLog(models.Model):
             # audit screen: who looked at this person's data, newest first
             models.Index(fields=["petitioner", "-at"], name="piilog_petitioner_at_idx"),
         ]
+
+
+class TokenActivity(models.Model):
+    """When an API token was last used, so that it can expire after an idle time like a session
+    (core.authentication). Written at most once a minute per token."""
+
+    token = models.OneToOneField(
+        "authtoken.Token", primary_key=True, on_delete=models.CASCADE, related_name="activity"
+    )
+    last_used_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("API token activity")
+        verbose_name_plural = _("API token activity")
+
+    def __str__(self) -> str:
+        # never the key itself: it is the credential
+        return f"{self.last_used_at:%Y-%m-%d %H:%M}"

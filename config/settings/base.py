@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from config.env import Env
@@ -55,6 +56,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their long caching): no-store on everything else.
+    "core.middleware.NoStoreMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,6 +82,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -121,6 +126,29 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy on every response (django.middleware.csp): scripts and styles only from
+# our own static files, or inline with the per-request nonce ({{ csp_nonce }}); no plugins, no
+# framing, forms post only to us. Templates carry no inline script, style or event handler.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# API tokens expire after this many idle minutes (like sessions: a working day by default).
+TOKEN_IDLE_MINUTES = env.int("TOKEN_IDLE_MINUTES", 8 * 60)
+# JSON request bodies nesting deeper than this are refused with 400 (core.parsers.SafeJSONParser).
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", 32)
+# The OpenAPI schema and Swagger UI need a login unless this is set (never in production).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", False)
 
 # Lockout after repeated failed logins (django-axes), per username.
 AXES_ENABLED = env.bool("AXES_ENABLED", True)
@@ -219,12 +247,19 @@ MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "noreply@petition.local")
 
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated call answers 401 with WWW-Authenticate: Token (DRF takes
+    # the header from the first class; SessionAuthentication has none and would make it 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -238,6 +273,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Login for the schema and docs (core.api_views checks API_DOCS_PUBLIC per request).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PUBLIC": False,
+    # Separate request components: minLength 1 on strings that refuse blanks, where sent.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.postprocess_input_bounds",
+    ],
 }
 
 LOGGING = {

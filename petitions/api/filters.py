@@ -6,16 +6,10 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
+from core.filters import IdFilter, SafeDateTimeFilter
 from petitions.models import Case
 from petitions.states import CaseState
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """A row id (NumberFilter would document it as any number)."""
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -31,12 +25,12 @@ class CaseFilter(django_filters.FilterSet):
         method="filter_category",
         help_text=_("Content category code; a parent code matches its sub-categories too."),
     )
-    registered_after = django_filters.DateTimeFilter(
+    registered_after = SafeDateTimeFilter(
         field_name="registered_at",
         lookup_expr="gte",
         help_text=_("Registered at or after (ISO 8601 date or date-time)."),
     )
-    registered_before = django_filters.DateTimeFilter(
+    registered_before = SafeDateTimeFilter(
         field_name="registered_at",
         lookup_expr="lt",
         help_text=_("Registered before (ISO 8601 date or date-time)."),

@@ -13,14 +13,15 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import pii
 from core.models import User
+from core.pagination import SafeCursorPagination
+from core.parsers import SafeJSONParser
 from petitions.models import Attachment, Case, CasePetitioner, Petitioner, Visit
 from petitions.selectors import (
     case_list_for,
@@ -110,7 +111,7 @@ def submission_key(request: Request, *scope: object) -> str | None:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-class ViewOrderedCursorPagination(CursorPagination):
+class ViewOrderedCursorPagination(SafeCursorPagination):
     """Cursor pages in the view's ``ordering``: stable while new cases keep arriving, and the
     cursor cannot be turned into an offset to walk the table."""
 
@@ -149,7 +150,7 @@ class PetitionerViewSet(viewsets.GenericViewSet[Petitioner]):
     pagination_class = None
     filter_backends: list[Any] = []
     lookup_value_converter = "int"
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def get_queryset(self) -> QuerySet[Petitioner]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -254,7 +255,7 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
     # newest first; the id breaks ties between cases registered in the same instant
     ordering = ("-registered_at", "-id")
     lookup_value_converter = "int"
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

@@ -74,7 +74,9 @@ class EnumFieldExtension(OpenApiSerializerFieldExtension):
 
 
 def _expected_version() -> serializers.IntegerField:
-    return serializers.IntegerField(required=False, min_value=1, help_text=EXPECTED_VERSION_HELP)
+    return serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text=EXPECTED_VERSION_HELP
+    )
 
 
 # --- input: screening ------------------------------------------------------------------------------
@@ -139,7 +141,9 @@ class ScreenInputSerializer(serializers.Serializer):
 
 
 class DepartmentDueInputSerializer(serializers.Serializer):
-    department = serializers.IntegerField(min_value=1, help_text=str(_("Department id.")))
+    department = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text=str(_("Department id."))
+    )
     due_at = serializers.DateTimeField(
         help_text=str(_("When this department's part is due (ISO 8601)."))
     )
@@ -191,7 +195,9 @@ class ReassignInputSerializer(AssignmentTargetsSerializer):
 
 
 class TransferInputSerializer(serializers.Serializer):
-    to_center = serializers.IntegerField(min_value=1, help_text=str(_("Center id.")))
+    to_center = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text=str(_("Center id."))
+    )
     reason = serializers.CharField(max_length=2000)
     expected_version = _expected_version()
 

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +27,7 @@ from rest_framework.views import APIView
 
 from core.errors import PermissionDenied
 from core.models import User
+from core.pagination import SafeCursorPagination
 from core.roles import Role
 from petitions.models import Case
 from petitions.selectors import get_case_for
@@ -558,7 +558,7 @@ class NoticePdfView(APIView):
 # inbox, so the API and the pages always count the same rows.
 
 
-class InboxPagination(CursorPagination):
+class InboxPagination(SafeCursorPagination):
     # soonest due first; the id breaks ties between assignments due at the same moment
     ordering = ("due_at", "id")
 

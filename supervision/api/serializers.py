@@ -154,7 +154,7 @@ class BulletinInputSerializer(serializers.Serializer):
     # Plain ids, resolved through the viewer's visible cases: a case one cannot see and one that
     # does not exist get the same answer.
     cases = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         default=list,
         help_text=str(_("Ids of the cases named (cases you can see).")),

@@ -388,8 +388,8 @@ def test_case_supervision_of_a_case_not_yours_is_404(cast, case):
 
 
 def test_anonymous_is_refused(case):
-    # Session authentication comes first, which answers 403 rather than 401 (DRF).
-    assert APIClient().get(f"{API}/cases/{case.pk}/supervision/").status_code == 403
+    # Token authentication comes first: 401 with WWW-Authenticate (tests/test_hardening.py).
+    assert APIClient().get(f"{API}/cases/{case.pk}/supervision/").status_code == 401
     assert (
-        APIClient().post(f"{API}/cases/{case.pk}/reminders/", {"message": "x"}).status_code == 403
+        APIClient().post(f"{API}/cases/{case.pk}/reminders/", {"message": "x"}).status_code == 401
     )

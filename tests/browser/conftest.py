@@ -52,6 +52,26 @@ def page(browser, live_server):
     page.set_default_timeout(15000)
     # Intranet rule: nothing may be fetched from outside the server.
     external: list[str] = []
+    # Content-Security-Policy: any violation the browser reports (console message or page
+    # error) fails the test, so every journey checks that its pages need no inline script/style.
+    csp_violations: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            csp_violations.append(f"{msg.type}: {msg.text} @ {page.url}")
+            if "content security policy" in msg.text.lower()
+            else None
+        ),
+    )
+    page.on(
+        "pageerror",
+        lambda exc: (
+            csp_violations.append(f"pageerror: {exc} @ {page.url}")
+            if "content security policy" in str(exc).lower()
+            else None
+        ),
+    )
+    page.csp_violations = csp_violations  # tests/browser/test_csp.py checks the checker
     page.on(
         "request",
         lambda req: (
@@ -63,6 +83,7 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not external, f"page fetched external resources: {external}"
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 def login(page, username: str, password: str) -> None:
