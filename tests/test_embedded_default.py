@@ -127,3 +127,72 @@ def test_embedded_broker_delivers_tasks_to_a_worker(embedded_env, tmp_path):
     finally:
         worker.terminate()
         worker.wait(20)
+
+
+WRITER = """
+from core.models import User
+from petitions.testing import register
+user = User.objects.get(username="reception")
+for _ in range({n}):
+    register(user)
+print("ok")
+"""
+
+DELIVERER = """
+from clocks.tasks import deliver_pending_notifications
+from clocks.sweep import run_deadline_checks
+for _ in range({n}):
+    deliver_pending_notifications()
+    run_deadline_checks()
+print("ok")
+"""
+
+
+def test_concurrent_writers_do_not_lock_the_embedded_database(embedded_env):
+    """Issue #11: cases registered quickly while the worker delivers notifications and sweeps
+    deadlines, each in its own process on the one SQLite file, as `make run` does. WAL and
+    IMMEDIATE transactions with a busy timeout make writers wait, never fail with "database is
+    locked"."""
+    import sqlite3
+
+    run(embedded_env, "seed_demo")
+    db = Path(embedded_env["VAR_DIR"]) / "db.sqlite3"
+    with sqlite3.connect(db) as conn:
+        before = conn.execute("SELECT count(*) FROM petitions_case").fetchone()[0]
+    scripts = [WRITER.format(n=12)] * 3 + [DELIVERER.format(n=12)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=embedded_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for code in scripts
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0 and "ok" in out, err[-3000:]
+        assert "database is locked" not in err
+    with sqlite3.connect(db) as conn:
+        after = conn.execute("SELECT count(*) FROM petitions_case").fetchone()[0]
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert after - before == 36
+    assert mode == "wal"
+
+
+@pytest.mark.django_db
+def test_every_page_names_a_favicon_the_app_serves(client):
+    """Issue #11: a favicon of our own (no external asset), linked from base.html."""
+    import re
+
+    from django.contrib.staticfiles import finders
+    from django.templatetags.static import static
+
+    html = client.get("/accounts/login/").content.decode()
+    match = re.search(r'<link rel="icon" href="([^"]+)"', html)
+    assert match, "base.html must link a favicon"
+    href = match.group(1)
+    assert href.startswith(static(""))  # served by the app, not a CDN
+    assert finders.find(href.removeprefix(static(""))) is not None
