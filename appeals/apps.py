@@ -18,3 +18,10 @@ class AppealsConfig(AppConfig):
 
         hooks.register_warning_provider(selectors.finality_warnings)
         hooks.register_visibility_provider(selectors.cases_under_review_by)
+        try:
+            from petitions.actions import register_provider
+        except ImportError:  # pragma: no cover - the case-page action registry not installed
+            return
+        from .actions import case_actions
+
+        register_provider(case_actions)

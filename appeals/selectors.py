@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import DomainError
+from core.errors import DomainError, PermissionDenied
 from core.models import CenterLevel, User
 from core.roles import Role
 from petitions.models import Case, Petitioner
@@ -209,3 +209,91 @@ def open_window(case: Case, now: datetime | None = None) -> WindowInfo | None:
             is_open=now <= subject.window_due_at,
         )
     return None
+
+
+# --- what a user may do now (the case page's actions and the appeals page's forms) -----------------
+
+
+@dataclass(frozen=True)
+class Allowed:
+    request_kind: str = ""  # "review" / "re_review" when the user may record that request now
+    decide: ReviewRequest | None = None
+    propose: bool = False
+    review_termination: Termination | None = None
+    approve_termination: Termination | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.request_kind
+            or self.decide
+            or self.propose
+            or self.review_termination
+            or self.approve_termination
+        )
+
+
+def allowed_for(user: User, case: Case, now: datetime | None = None) -> Allowed:
+    """Mirrors the services' checks (role, center, state, window) so that only what would
+    succeed is offered; the services check again. A handful of queries."""
+    from routing.models import Assignment, AssignmentRole
+
+    from . import services
+    from .models import ACTIVE_TERMINATION_STATES
+
+    now = now or timezone.now()
+    roles = frozenset(Role.values) if user.is_superuser else user.role_codes
+    request_kind = ""
+    decide = None
+    if case.state == "replied" and roles & {Role.RECEPTION, Role.TRIAGE}:
+        window = open_window(case, now)
+        if (
+            window is not None
+            and window.is_open
+            and not Finality.objects.filter(case=case).exists()
+        ):
+            subject = services.review_subject(case, window.kind)
+            if user.is_superuser or user.center_id in {
+                case.center_id,
+                subject.reviewing_center.pk,
+            }:
+                request_kind = window.kind
+    if case.state in {"review", "re_review"} and roles & {Role.SUPERVISOR, Role.LEADER}:
+        pending = services.pending_review(case)
+        if pending is not None:
+            try:
+                services._check_may_decide(user, pending)
+            except PermissionDenied:
+                pending = None  # not this user's to decide
+        decide = pending
+    propose = False
+    review_termination = approve_termination = None
+    if case.is_law_related:
+        active = (
+            Termination.objects.filter(case=case, state__in=ACTIVE_TERMINATION_STATES)
+            .select_related("department", "support_unit")
+            .first()
+        )
+        if active is None:
+            propose = (
+                case.state in services.TERMINABLE_STATES
+                and bool(roles & {Role.OFFICER, Role.HEAD})
+                and user.department_id is not None
+                and Assignment.objects.filter(
+                    case=case, department_id=user.department_id, role=AssignmentRole.LEAD
+                ).exists()
+            )
+        elif active.state == TerminationState.PROPOSED:
+            if services.may_review_termination(user, case):
+                review_termination = active
+        elif case.state in services.TERMINABLE_STATES and services.may_approve_termination(
+            user, case
+        ):
+            approve_termination = active
+    return Allowed(
+        request_kind=request_kind,
+        decide=decide,
+        propose=propose,
+        review_termination=review_termination,
+        approve_termination=approve_termination,
+    )

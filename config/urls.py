@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("supervision.case_urls")),
     path("", include("closure.urls")),
     path("", include("closure.public_urls")),
+    path("", include("appeals.urls")),
     path("", include("reports.urls")),
 ]
 

@@ -16,6 +16,11 @@ NAV_ITEMS: list[tuple[str, Any, frozenset[str]]] = [
     ("routing:triage_queue", _("Screening queue"), frozenset({Role.TRIAGE, Role.SUPERVISOR})),
     ("routing:inbox", _("Department inbox"), frozenset({Role.OFFICER, Role.HEAD})),
     ("supervision:dashboard", _("Supervision"), frozenset({Role.SUPERVISOR, Role.LEADER})),
+    (
+        "appeals:queue",
+        _("Reviews and terminations"),
+        frozenset({Role.SUPERVISOR, Role.LEADER}),
+    ),
     ("reports:index", _("Reports"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST})),
     ("supervision:notifications", _("Notifications"), frozenset(Role.values)),
     ("admin:index", _("Administration"), frozenset({Role.ADMIN})),

@@ -1,0 +1,95 @@
+"""Forms of the appeals pages. They check the shape of the input; the services check the rest."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Department
+from petitions.models import Case
+
+from .models import RequestChannel, ReviewDecision, ReviewKind
+
+TEXT_MAX = 20_000
+
+
+class _CaseForm(forms.Form):
+    """Carries the case version the page was rendered from (optimistic check) and a submission
+    key (a double-clicked submit is recorded once)."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.fields["expected_version"].initial = case.version
+        self.fields["submission_key"].initial = secrets.token_urlsafe(24)
+
+
+def _text(label: Any, rows: int = 4, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+class ReviewRequestForm(_CaseForm):
+    kind = forms.ChoiceField(
+        label=_("Request"), choices=ReviewKind.choices, widget=forms.RadioSelect
+    )
+    channel = forms.ChoiceField(
+        label=_("Received"), choices=RequestChannel.choices, initial=RequestChannel.IN_PERSON
+    )
+    reason = _text(_("Why the petitioner is dissatisfied"))
+
+
+class ReviewDecisionForm(_CaseForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=ReviewDecision.choices, widget=forms.RadioSelect
+    )
+    answer = _text(_("Written answer to the petitioner"), rows=8)
+
+
+class TerminationProposalForm(_CaseForm):
+    grounds = _text(_("Grounds: why the legal procedures are exhausted"), rows=6)
+    support_unit = forms.ModelChoiceField(
+        label=_("Unit responsible for support afterwards"),
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label=_("The proposing department"),
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        field = self.fields["support_unit"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Department.objects.filter(center_id=case.center_id, is_active=True)
+
+
+class TerminationDecisionForm(_CaseForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve")), ("reject", _("Do not approve"))],
+        widget=forms.RadioSelect,
+    )
+    opinion = _text(_("Opinion (required when not approving)"), rows=3, required=False)
+
+
+class TerminationApprovalForm(TerminationDecisionForm):
+    approving_body = forms.CharField(label=_("Approving body"), max_length=100, required=False)
+    approval_date = forms.DateField(
+        label=_("Date of approval"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["approval_date"].initial = timezone.localdate()

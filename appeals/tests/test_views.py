@@ -1,0 +1,189 @@
+"""The appeals pages, as each role, in Chinese: forms only for who may act, errors as messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import time_machine
+from django.test import Client
+
+from appeals.models import ReviewRequest, Termination
+from clocks.deadlines import CHINA_TZ
+from petitions.states import CaseState
+
+pytestmark = pytest.mark.django_db
+
+
+def day(d: str) -> datetime:
+    y, m, dd = (int(x) for x in d.split("-"))
+    return datetime(y, m, dd, 10, tzinfo=CHINA_TZ)
+
+
+def login(user) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(user)
+    return client
+
+
+def page(case) -> str:
+    return f"/cases/{case.pk}/appeals/"
+
+
+def test_the_desk_records_a_review_and_the_city_sees_it_waiting(county_case, county, city):
+    with time_machine.travel(day("2026-10-09")):
+        response = login(county.reception).get(page(county_case))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'data-testid="request-form"' in html and "复查" in html
+        response = login(county.reception).post(
+            f"{page(county_case)}review/",
+            {
+                "kind": "review",
+                "channel": "in_person",
+                "reason": "对处理意见不服",
+                "expected_version": county_case.version,
+                "submission_key": "form-1",
+            },
+        )
+        assert response.status_code == 302
+        # the double-clicked submit
+        login(county.reception).post(
+            f"{page(county_case)}review/",
+            {
+                "kind": "review",
+                "channel": "in_person",
+                "reason": "对处理意见不服",
+                "expected_version": county_case.version,
+                "submission_key": "form-1",
+            },
+        )
+        assert ReviewRequest.objects.count() == 1
+        queue = login(city.supervisor).get("/appeals/")
+        assert queue.status_code == 200
+        html = queue.content.decode()
+        assert county_case.number in html and "2026-11-08" in html
+        detail = login(city.supervisor).get(page(county_case))
+        assert 'data-testid="decide-form"' in detail.content.decode()
+        case_page = login(city.supervisor).get(f"/cases/{county_case.pk}/")
+        assert f"/cases/{county_case.pk}/appeals/#decide-review" in case_page.content.decode()
+
+
+def test_day_31_shows_the_reason_and_changes_nothing(county_case, county):
+    with time_machine.travel(day("2026-10-21")):
+        client = login(county.reception)
+        html = client.get(page(county_case)).content.decode()
+        assert 'data-testid="request-form"' not in html
+        assert 'data-testid="window-closed"' in html
+        response = client.post(
+            f"{page(county_case)}review/",
+            {
+                "kind": "review",
+                "channel": "in_person",
+                "reason": "不服",
+                "expected_version": county_case.version,
+            },
+        )
+        assert response.status_code == 409
+        assert "30" in response.content.decode()
+    assert not ReviewRequest.objects.exists()
+
+
+def test_a_missing_reason_is_a_field_error(county_case, county):
+    with time_machine.travel(day("2026-10-09")):
+        response = login(county.reception).post(
+            f"{page(county_case)}review/",
+            {
+                "kind": "review",
+                "channel": "in_person",
+                "reason": "",
+                "expected_version": county_case.version,
+            },
+        )
+    assert response.status_code == 400
+    assert not ReviewRequest.objects.exists()
+
+
+def test_decision_and_printable_answer(county_case, county, city):
+    from appeals import services
+
+    with time_machine.travel(day("2026-10-09")):
+        services.request_review(
+            actor=county.reception, case=county_case, kind="review", reason="不服"
+        )
+        county_case.refresh_from_db()
+        response = login(city.supervisor).post(
+            f"{page(county_case)}decide/",
+            {
+                "decision": "uphold",
+                "answer": "维持原处理意见。",
+                "expected_version": county_case.version,
+            },
+        )
+        assert response.status_code == 302
+        review = ReviewRequest.objects.get()
+        answer = login(county.reception).get(f"/appeals/answers/{review.pk}/")
+        assert answer.status_code == 200
+        html = answer.content.decode()
+        assert "信访事项复查意见书" in html and review.document_number in html and "复核" in html
+
+
+def test_another_center_gets_404_everywhere(county_case, org, county, city):
+    from appeals import services
+    from appeals.testing import staff_for
+
+    with time_machine.travel(day("2026-10-09")):
+        review = services.request_review(
+            actor=county.reception, case=county_case, kind="review", reason="不服"
+        )
+        other = login(staff_for(org.county_b).supervisor)
+        assert other.get(page(county_case)).status_code == 404
+        assert other.get(f"/appeals/answers/{review.pk}/").status_code == 404
+        assert other.post(f"{page(county_case)}decide/", {}).status_code == 404
+
+
+def test_the_queue_is_for_supervisors_and_leaders(county):
+    assert login(county.reception).get("/appeals/").status_code == 403
+
+
+def test_termination_pages(county_case, county, province):
+    with time_machine.travel(day("2026-10-09")):
+        client = login(county.officer)
+        assert 'data-testid="propose-form"' in client.get(page(county_case)).content.decode()
+        response = client.post(
+            f"{page(county_case)}termination/",
+            {"grounds": "程序穷尽", "expected_version": county_case.version, "submission_key": "t"},
+        )
+        assert response.status_code == 302
+        county_case.refresh_from_db()
+        response = login(county.supervisor).post(
+            f"{page(county_case)}termination/decide/",
+            {"decision": "approve", "opinion": "同意", "expected_version": county_case.version},
+        )
+        assert response.status_code == 302
+        county_case.refresh_from_db()
+        queue = login(province.leader).get("/appeals/").content.decode()
+        assert county_case.number in queue
+        response = login(province.leader).post(
+            f"{page(county_case)}termination/decide/",
+            {
+                "decision": "approve",
+                "expected_version": county_case.version,
+                "approving_body": "",
+                "approval_date": "",
+            },
+        )
+        assert response.status_code == 400
+        response = login(province.leader).post(
+            f"{page(county_case)}termination/decide/",
+            {
+                "decision": "approve",
+                "expected_version": county_case.version,
+                "approving_body": "省委政法委",
+                "approval_date": "2026-10-08",
+            },
+        )
+        assert response.status_code == 302
+    county_case.refresh_from_db()
+    assert county_case.state == CaseState.TERMINATED
+    assert Termination.objects.get().state == "approved"

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "appeals"
+urlpatterns = [
+    path("appeals/", views.queue, name="queue"),
+    path("cases/<int:pk>/appeals/", views.case_page, name="case"),
+    path("cases/<int:pk>/appeals/review/", views.request_review_view, name="request_review"),
+    path("cases/<int:pk>/appeals/decide/", views.decide_review_view, name="decide_review"),
+    path(
+        "cases/<int:pk>/appeals/termination/",
+        views.propose_termination_view,
+        name="propose_termination",
+    ),
+    path(
+        "cases/<int:pk>/appeals/termination/decide/",
+        views.decide_termination_view,
+        name="decide_termination",
+    ),
+    path("appeals/answers/<int:pk>/", views.answer_print, name="answer"),
+]

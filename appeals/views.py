@@ -1,0 +1,284 @@
+"""Pages of review (复查), re-review (复核) and lawful termination (依法终结).
+
+- The case's appeals page: the petitioner's window, the requests with their decisions and written
+  answers, the termination proposals, and the forms this user may use now.
+- The printable written answer of a review or re-review.
+- The reviewing center's queue: requests waiting for its decision (with their deadlines) and
+  termination proposals waiting for its review or approval.
+
+Reads go through the viewer's visibility (not yours = 404); writes through appeals.services.
+Service errors: field errors on the form (400), DomainError as a message (409), PermissionDenied
+as a message (403); nothing is changed in either case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import DomainError, PermissionDenied
+from core.models import User
+from petitions.models import Case
+from petitions.selectors import get_case_for
+
+from . import selectors, services
+from .forms import (
+    ReviewDecisionForm,
+    ReviewRequestForm,
+    TerminationApprovalForm,
+    TerminationDecisionForm,
+    TerminationProposalForm,
+)
+from .models import ReviewKind
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _page_url(case: Case, fragment: str = "") -> str:
+    url = reverse("appeals:case", args=[case.pk])
+    return f"{url}#{fragment}" if fragment else url
+
+
+def render_case_page(
+    request: HttpRequest,
+    case: Case,
+    *,
+    forms: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = _user(request)
+    now = timezone.now()
+    allowed = selectors.allowed_for(user, case, now)
+    forms = forms or {}
+    context: dict[str, Any] = {
+        "case": case,
+        "window": selectors.open_window(case, now),
+        "reviews": selectors.reviews_of(case),
+        "terminations": selectors.terminations_of(case),
+        "finality": selectors.finality_of(case),
+        "allowed": allowed,
+        "now": now,
+    }
+    if allowed.request_kind:
+        context["request_form"] = forms.get("request") or ReviewRequestForm(
+            case=case, initial={"kind": allowed.request_kind}
+        )
+        context["request_label"] = ReviewKind(allowed.request_kind).label
+    if allowed.decide:
+        context["decide_form"] = forms.get("decide") or ReviewDecisionForm(case=case)
+    if allowed.propose:
+        context["propose_form"] = forms.get("propose") or TerminationProposalForm(case=case)
+    if allowed.review_termination:
+        context["termination_review_form"] = forms.get("termination") or TerminationDecisionForm(
+            case=case
+        )
+    if allowed.approve_termination:
+        context["termination_approve_form"] = forms.get("termination") or TerminationApprovalForm(
+            case=case
+        )
+    return render(request, "appeals/case.html", context, status=status)
+
+
+def _refused(
+    request: HttpRequest, case: Case, exc: Exception, forms: dict[str, Any]
+) -> HttpResponse:
+    messages.error(request, str(exc))
+    status = 403 if isinstance(exc, PermissionDenied) else 409
+    case.refresh_from_db()
+    return render_case_page(request, case, forms={}, status=status)
+
+
+def _field_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_GET
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_case_page(request, get_case_for(_user(request), pk))
+
+
+@login_required
+@require_POST
+def request_review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    case = get_case_for(user, pk)
+    form = ReviewRequestForm(request.POST, case=case)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            review = services.request_review(
+                actor=user,
+                case=case,
+                kind=data["kind"],
+                reason=data["reason"],
+                channel=data["channel"],
+                expected_version=data["expected_version"],
+                submission_key=data["submission_key"] or None,
+            )
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        except (DomainError, PermissionDenied) as exc:
+            return _refused(request, case, exc, {})
+        else:
+            messages.success(
+                request,
+                _("%(kind)s recorded: sent to %(center)s, to be decided by %(due)s.")
+                % {
+                    "kind": review.get_kind_display(),
+                    "center": review.reviewing_center.name,
+                    "due": timezone.localdate(review.decision_due_at).isoformat(),
+                },
+            )
+            return redirect(_page_url(case, "reviews"))
+    return render_case_page(request, case, forms={"request": form}, status=400)
+
+
+@login_required
+@require_POST
+def decide_review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    case = get_case_for(user, pk)
+    form = ReviewDecisionForm(request.POST, case=case)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            review = services.decide_review(
+                actor=user,
+                case=case,
+                decision=data["decision"],
+                answer=data["answer"],
+                expected_version=data["expected_version"],
+            )
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        except (DomainError, PermissionDenied) as exc:
+            return _refused(request, case, exc, {})
+        else:
+            messages.success(
+                request,
+                _("Decision recorded: %(decision)s. Written answer %(number)s.")
+                % {"decision": review.get_decision_display(), "number": review.document_number},
+            )
+            return redirect(_page_url(case, "reviews"))
+    return render_case_page(request, case, forms={"decide": form}, status=400)
+
+
+@login_required
+@require_POST
+def propose_termination_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    case = get_case_for(user, pk)
+    form = TerminationProposalForm(request.POST, case=case)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.propose_termination(
+                actor=user,
+                case=case,
+                grounds=data["grounds"],
+                support_unit=data["support_unit"],
+                expected_version=data["expected_version"],
+                submission_key=data["submission_key"] or None,
+            )
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        except (DomainError, PermissionDenied) as exc:
+            return _refused(request, case, exc, {})
+        else:
+            messages.success(request, _("Lawful termination proposed to the center."))
+            return redirect(_page_url(case, "terminations"))
+    return render_case_page(request, case, forms={"propose": form}, status=400)
+
+
+@login_required
+@require_POST
+def decide_termination_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The proposal's next step (center review or provincial approval), by its state."""
+    user = _user(request)
+    case = get_case_for(user, pk)
+    allowed = selectors.allowed_for(user, case)
+    form_class = TerminationApprovalForm if allowed.approve_termination else TerminationDecisionForm
+    form = form_class(request.POST, case=case)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            termination = services.decide_termination(
+                actor=user,
+                case=case,
+                approve=data["decision"] == "approve",
+                opinion=data["opinion"],
+                approving_body=data.get("approving_body", ""),
+                approval_date=data.get("approval_date"),
+                expected_version=data["expected_version"],
+            )
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        except (DomainError, PermissionDenied) as exc:
+            return _refused(request, case, exc, {})
+        else:
+            messages.success(
+                request,
+                _("Recorded: %(state)s.") % {"state": termination.get_state_display()},
+            )
+            return redirect(_page_url(case, "terminations"))
+    return render_case_page(request, case, forms={"termination": form}, status=400)
+
+
+@login_required
+@require_GET
+def answer_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable written answer of a decided review or re-review (复查意见书 / 复核意见书)."""
+    review = selectors.get_review_for(_user(request), pk)
+    if not review.is_decided:
+        return render(
+            request,
+            "appeals/answer.html",
+            {"review": review, "case": review.case, "undecided": True},
+            status=404,
+        )
+    return render(request, "appeals/answer.html", {"review": review, "case": review.case})
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """What waits for this supervisor's or leader's center: reviews to decide (soonest due first,
+    with the days left) and termination proposals to review or approve."""
+    user = _user(request)
+    if not (user.is_superuser or selectors.is_approver(user)):
+        raise DjangoPermissionDenied(_("This page is for supervisors and leaders."))
+    now = timezone.now()
+    reviews = list(selectors.waiting_reviews(user)[:200])
+    rows = [
+        {
+            "review": r,
+            "days_left": (r.decision_due_at - now).days,
+            "overdue": now > r.decision_due_at,
+        }
+        for r in reviews
+    ]
+    terminations = list(selectors.waiting_terminations(user)[:200])
+    return render(
+        request,
+        "appeals/queue.html",
+        {"rows": rows, "terminations": terminations, "now": now},
+    )
