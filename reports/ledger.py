@@ -1,0 +1,245 @@
+"""Ledgers (台账): case lists with chosen columns and filters, and their files.
+
+A ledger is a ``values_list`` over the scoped, filtered cases with only the columns asked for
+(the lead department as a correlated subquery, so still one query), read with a server-side
+cursor (``.iterator(chunk_size=...)``) and written row by row: openpyxl's write-only mode for
+.xlsx and ``csv`` with a BOM, so the worker's memory stays flat however many rows.
+
+ID numbers are masked (the stored masked copy) unless the column ``id_number_full`` is chosen,
+which needs a role allowed to reveal personal numbers (core.roles.PII_REVEAL_ROLES); every full
+number written to a file is logged (core.PiiAccessLog, PIPL Art 28) in the same pass.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core import pii
+from core.models import PiiAccessLog, User
+from core.roles import PII_REVEAL_ROLES
+from petitions.models import Case
+from petitions.states import CaseState
+from routing.models import Assignment, AssignmentRole
+
+from .filters import CHINA_TZ, NOT_HANDLED_ASSIGNMENT_STATES, ReportFilters
+
+Render = Callable[[Any], Any]
+
+
+def _dt(value: datetime | None) -> datetime | None:
+    # Excel has no time zones: local (Beijing) wall time, without tzinfo
+    return value.astimezone(CHINA_TZ).replace(tzinfo=None) if value else None
+
+
+def _yes_no(value: bool | None) -> str:
+    return str(_("Yes")) if value else str(_("No"))
+
+
+_STATE_LABELS = dict(CaseState.choices)
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str
+    label: str | Promise
+    source: str  # a field path for values_list, or an annotation name
+    width: int
+    render: Render | None = None
+    pii_full: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("number", gettext_lazy("Case number"), "number", 20),
+    Column("registered_at", gettext_lazy("Registered at"), "registered_at", 18, _dt),
+    Column("center", gettext_lazy("Center"), "center__name", 16),
+    Column("channel", gettext_lazy("Channel"), "channel__name", 10),
+    Column("purpose", gettext_lazy("Purpose"), "purpose__name", 10),
+    Column("category", gettext_lazy("Content category"), "category__name", 16),
+    Column("organ", gettext_lazy("Organ concerned"), "organ__name", 14),
+    Column("petitioner", gettext_lazy("Petitioner"), "main_petitioner__name", 10),
+    Column("id_number", gettext_lazy("ID number"), "main_petitioner__id_number_masked", 22),
+    Column(
+        "id_number_full",
+        gettext_lazy("ID number (full)"),
+        "main_petitioner__id_number_enc",
+        22,
+        pii.decrypt,
+        pii_full=True,
+    ),
+    Column("phone", gettext_lazy("Phone"), "main_petitioner__phone_masked", 14),
+    Column("headcount", gettext_lazy("Headcount"), "headcount", 8),
+    Column("is_group", gettext_lazy("Group visit"), "is_group", 8, _yes_no),
+    Column("is_skip_level", gettext_lazy("Skip-level"), "is_skip_level", 8, _yes_no),
+    Column("is_law_related", gettext_lazy("Law/litigation-related"), "is_law_related", 10, _yes_no),
+    Column("visit_count", gettext_lazy("Visits"), "visit_count", 8),
+    Column("state", gettext_lazy("State"), "state", 14, lambda v: str(_STATE_LABELS.get(v, v))),
+    Column("lead_department", gettext_lazy("Lead department"), "lead_department_name", 18),
+    Column("next_due_at", gettext_lazy("Next deadline"), "next_due_at", 18, _dt),
+    Column("closed_at", gettext_lazy("Closed at"), "closed_at", 18, _dt),
+    Column("request", gettext_lazy("Request"), "request", 50),
+    Column("outcome", gettext_lazy("Outcome"), "outcome", 30),
+)
+COLUMNS_BY_CODE = {c.code: c for c in COLUMNS}
+DEFAULT_COLUMNS = (
+    "number",
+    "registered_at",
+    "center",
+    "channel",
+    "category",
+    "petitioner",
+    "id_number",
+    "state",
+    "lead_department",
+    "next_due_at",
+)
+STATE_CHOICES = CaseState.choices
+
+
+def may_export_full_ids(user: User) -> bool:
+    return bool(user.is_superuser or user.role_codes & PII_REVEAL_ROLES)
+
+
+def column_errors(codes: Sequence[str], user: User) -> list[str]:
+    """Messages for columns that do not exist or that the user may not export."""
+    errors = []
+    if not codes:
+        errors.append(_("Choose at least one column."))
+    unknown = [c for c in codes if c not in COLUMNS_BY_CODE]
+    if unknown:
+        errors.append(_("Unknown column: %(codes)s.") % {"codes": ", ".join(map(str, unknown))})
+    if len(set(codes)) != len(codes):
+        errors.append(_("A column is listed twice."))
+    if "id_number_full" in codes and not may_export_full_ids(user):
+        errors.append(_("Your role may not export full ID numbers."))
+    return errors
+
+
+def ledger_queryset(f: ReportFilters, *, states: Sequence[str] = ()) -> QuerySet[Case]:
+    """The cases of the ledger: registered in the period, in scope, filtered; oldest first."""
+    qs = Case.objects.filter(f.case_q(), registered_at__gte=f.since, registered_at__lt=f.until)
+    if states:
+        qs = qs.filter(state__in=states)
+    return qs
+
+
+def ledger_rows(
+    qs: QuerySet[Case], codes: Sequence[str], *, chunk_size: int = 2000
+) -> Iterator[tuple[int, int, list[Any]]]:
+    """(case id, petitioner id, rendered values) per case, from a server-side cursor."""
+    columns = [COLUMNS_BY_CODE[c] for c in codes]
+    if "lead_department" in codes:
+        qs = qs.annotate(
+            lead_department_name=Subquery(
+                Assignment.objects.filter(case_id=OuterRef("pk"), role=AssignmentRole.LEAD)
+                .exclude(state__in=NOT_HANDLED_ASSIGNMENT_STATES)
+                .order_by("-assigned_at", "-pk")
+                .values("department__name")[:1]
+            )
+        )
+    sources = [c.source for c in columns]
+    # (registered_at, id) order: stable, and served by case_registered_idx read backwards
+    rows = qs.order_by("registered_at", "pk").values_list("pk", "main_petitioner_id", *sources)
+    for row in rows.iterator(chunk_size=chunk_size):
+        values = []
+        for column, value in zip(columns, row[2:], strict=True):
+            values.append(column.render(value) if column.render is not None else value)
+        yield row[0], row[1], values
+
+
+def headers(codes: Sequence[str]) -> list[str]:
+    return [str(COLUMNS_BY_CODE[c].label) for c in codes]
+
+
+class LedgerWriter:
+    """Writes rows to a file; ``close()`` finishes it."""
+
+    def write(self, values: list[Any]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class XlsxWriter(LedgerWriter):
+    """openpyxl write-only workbook: rows are streamed to a temporary XML file, not kept."""
+
+    def __init__(self, path: Path, codes: Sequence[str], title: str) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
+        self.path = path
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet(title=title[:31])
+        # write-only sheets take column widths and panes before the first row
+        for i, code in enumerate(codes, start=1):
+            self.sheet.column_dimensions[get_column_letter(i)].width = COLUMNS_BY_CODE[code].width
+        self.sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        fill = PatternFill("solid", fgColor="DDE6F0")
+        center = Alignment(horizontal="center", vertical="center")
+        header_cells = []
+        for label in headers(codes):
+            cell = WriteOnlyCell(self.sheet, value=label)
+            cell.font, cell.fill, cell.alignment = bold, fill, center
+            header_cells.append(cell)
+        self.sheet.append(header_cells)
+        self.date_columns = {i for i, c in enumerate(codes) if COLUMNS_BY_CODE[c].render is _dt}
+        self.WriteOnlyCell = WriteOnlyCell
+
+    def write(self, values: list[Any]) -> None:
+        if self.date_columns:
+            values = list(values)
+            for i in self.date_columns:
+                if values[i] is not None:
+                    cell = self.WriteOnlyCell(self.sheet, value=values[i])
+                    cell.number_format = "yyyy-mm-dd hh:mm"
+                    values[i] = cell
+        self.sheet.append(values)
+
+    def close(self) -> None:
+        self.workbook.save(str(self.path))
+
+
+class CsvWriter(LedgerWriter):
+    """UTF-8 with a BOM, so Excel opens the Chinese correctly."""
+
+    def __init__(self, path: Path, codes: Sequence[str]) -> None:
+        self.handle: IO[str] = path.open("w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(headers(codes))
+
+    def write(self, values: list[Any]) -> None:
+        self.writer.writerow(
+            [v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v for v in values]
+        )
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def log_full_id_exports(user: User, pairs: Sequence[tuple[int, int]]) -> None:
+    """One access-log row per (case, petitioner) whose full ID number went into a file."""
+    has_case = any(f.name == "case" for f in PiiAccessLog._meta.get_fields())
+    PiiAccessLog.objects.bulk_create(
+        [
+            PiiAccessLog(
+                user=user,
+                petitioner_id=petitioner_id,
+                field="id_number",
+                **({"case_id": case_id} if has_case else {}),
+            )
+            for case_id, petitioner_id in pairs
+        ]
+    )

@@ -1,0 +1,548 @@
+"""Report pages: indicators with charts, ledgers and their exports, the department league table,
+the staff record (工作鉴定), the monthly bulletin (简报) and notice (通报) with PDFs, and the
+law-enforcement suggestions (执法建议) with the departments' responses.
+
+Figures come from reports.indicators and reports.selectors (GROUP BY queries over the scoped
+rows). Charts are drawn by static/js/reports.js from a ``json_script`` block (data, not code, so
+the Content-Security-Policy needs no inline script), each beside a table with the same numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.errors import DomainError
+from core.errors import PermissionDenied as ServicePermissionDenied
+from core.models import Department, User
+from core.pdf import build_document
+
+from .filters import CHINA_TZ, ReportFilterForm, ReportFilters, may_view_reports, parse_filters
+from .indicators import COUNT_LABELS, compute, format_rate
+from .ledger import COLUMNS, DEFAULT_COLUMNS, STATE_CHOICES, may_export_full_ids
+from .models import ExportFormat, ExportState, SuggestionState
+from .selectors import (
+    AGE_BUCKETS,
+    Bulletin,
+    aging_of_open_cases,
+    by_subordinate_center,
+    league_table,
+    month_bulletin,
+    monthly_trend,
+    overdue_by_department,
+    staff_cases,
+    staff_in_scope,
+    staff_records,
+)
+from .services import (
+    InvalidExport,
+    exports_of,
+    is_overdue,
+    issue_suggestion,
+    open_export,
+    respond_to_suggestion,
+    start_export,
+    suggestions_visible_to,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # behind login_required
+    return user
+
+
+def _require_reports(user: User) -> None:
+    if not may_view_reports(user):
+        raise DjangoPermissionDenied(_("Reports are for supervisors, leaders and archivists."))
+
+
+def _filters_or_errors(
+    request: HttpRequest, user: User
+) -> tuple[ReportFilters | None, ReportFilterForm]:
+    filters, form = parse_filters(request.GET, user=user)
+    if filters is None:
+        messages.error(request, _("Please correct the filters."))
+    return filters, form
+
+
+def _base_context(form: ReportFilterForm, filters: ReportFilters | None) -> dict[str, Any]:
+    return {
+        "form": form,
+        "filters": filters,
+        "query": urlencode(filters.as_params()) if filters else "",
+    }
+
+
+# --- indicators and charts ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    _require_reports(user)
+    filters, form = _filters_or_errors(request, user)
+    context = _base_context(form, filters)
+    if filters is not None:
+        now = timezone.now()
+        report = compute(filters, now=now)
+        trend = monthly_trend(filters)
+        aging = aging_of_open_cases(filters, now)
+        centers = by_subordinate_center(filters)
+        league = league_table(filters, now)
+        overdue = overdue_by_department(filters, now)
+        by_department = [
+            {
+                "name": f"{r.department.center.name} · {r.department.name}",
+                "assigned": r.assigned,
+                "completion": r.completion_rate,
+            }
+            for r in league
+            if r.assigned or r.completion[1]
+        ]
+        aging_labels = {
+            key: (
+                _("%(low)s–%(high)s days") % {"low": low, "high": high}
+                if high is not None
+                else _("More than %(low)s days") % {"low": low - 1}
+            )
+            for key, low, high in AGE_BUCKETS
+        }
+        chart_data = {
+            "labels": {
+                "registered": _("Registered"),
+                "closed": _("Closed"),
+                "cases": _("Cases"),
+                "assigned": _("Cases assigned"),
+                "overdue": _("Overdue cases"),
+                "open": _("Open cases"),
+            },
+            "trend": trend,
+            "by_department": by_department,
+            "aging": [
+                {"bucket": str(aging_labels[a["bucket"]]), "count": a["count"]} for a in aging
+            ],
+            "by_center": centers,
+            "overdue": overdue,
+        }
+        context.update(
+            report=report,
+            count_rows=[(k, COUNT_LABELS[k], v) for k, v in report.counts.items()],
+            trend=trend,
+            by_department=by_department,
+            aging=chart_data["aging"],
+            by_center=centers,
+            overdue=overdue,
+            chart_data=chart_data,
+        )
+    return render(request, "reports/index.html", context)
+
+
+# --- ledger and exports ------------------------------------------------------------------------------
+
+
+class LedgerForm(forms.Form):
+    columns = forms.MultipleChoiceField(
+        label=gettext_lazy("Columns"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(c.code, c.label) for c in COLUMNS],
+        initial=list(DEFAULT_COLUMNS),
+    )
+    format = forms.ChoiceField(
+        label=gettext_lazy("Format"),
+        choices=ExportFormat.choices,
+        initial=ExportFormat.XLSX,
+        widget=forms.RadioSelect,
+    )
+    state = forms.MultipleChoiceField(
+        label=gettext_lazy("State"),
+        required=False,
+        choices=STATE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_export_full_ids(user):
+            field = self.fields["columns"]
+            assert isinstance(field, forms.MultipleChoiceField)
+            field.choices = [(c.code, c.label) for c in COLUMNS if not c.pii_full]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ledger(request: HttpRequest) -> HttpResponse:
+    """The ledger page: filters in the query string, columns and format in the form; the
+    export button creates a job and goes to its progress page."""
+    user = _user(request)
+    _require_reports(user)
+    filters, form = _filters_or_errors(request, user)
+    ledger_form = LedgerForm(request.POST or None, user=user)
+    if request.method == "POST" and filters is not None and ledger_form.is_valid():
+        data = ledger_form.cleaned_data
+        params: dict[str, Any] = dict(filters.as_params())
+        if data["state"]:
+            params["state"] = list(data["state"])
+        try:
+            job = start_export(
+                actor=user, filters=params, columns=data["columns"], fmt=data["format"]
+            )
+        except InvalidExport as exc:
+            for message in exc.messages():
+                ledger_form.add_error(None, message)
+        else:
+            return redirect("reports:export", pk=job.pk)
+    context = _base_context(form, filters)
+    context.update(
+        ledger_form=ledger_form,
+        recent=exports_of(user).order_by("-created_at")[:10],
+    )
+    if filters is not None:
+        from .ledger import ledger_queryset
+
+        context["row_count"] = ledger_queryset(filters).count()
+    return render(request, "reports/ledger.html", context)
+
+
+@login_required
+@require_GET
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    _require_reports(user)
+    try:
+        job = exports_of(user).get(pk=pk)
+    except Exception:  # noqa: BLE001 - DoesNotExist or a bad id: the same 404
+        raise Http404("No such export") from None
+    return render(
+        request,
+        "reports/export.html",
+        {
+            "job": job,
+            "status_url": reverse("api:reports-export-detail", args=[job.pk]),
+            "download_url": reverse("reports:export_download", args=[job.pk]),
+            "done": job.state == ExportState.DONE,
+        },
+    )
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    user = _user(request)
+    _require_reports(user)
+    job = exports_of(user).filter(pk=pk, state=ExportState.DONE).first()
+    if job is None or not job.file:
+        raise Http404("No such export")
+    return FileResponse(open_export(job), as_attachment=True, filename=job.file_name)
+
+
+# --- league table and staff record -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def league(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    _require_reports(user)
+    filters, form = _filters_or_errors(request, user)
+    context = _base_context(form, filters)
+    if filters is not None:
+        context["rows"] = league_table(filters)
+    return render(request, "reports/league.html", context)
+
+
+@login_required
+@require_GET
+def staff(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    _require_reports(user)
+    filters, form = _filters_or_errors(request, user)
+    context = _base_context(form, filters)
+    if filters is not None:
+        context["rows"] = staff_records(filters, staff_in_scope(filters))
+    return render(request, "reports/staff.html", context)
+
+
+@login_required
+@require_GET
+def staff_record(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    _require_reports(user)
+    filters, form = _filters_or_errors(request, user)
+    if filters is None:
+        return redirect("reports:staff")
+    member = next((u for u in staff_in_scope(filters) if u.pk == pk), None)
+    if member is None:
+        raise Http404("No such staff member")
+    (row,) = staff_records(filters, [member])
+    context = _base_context(form, filters)
+    context.update(row=row, member=member, cases=staff_cases(filters, member))
+    return render(request, "reports/staff_record.html", context)
+
+
+# --- monthly bulletin (简报) and notice (通报) -------------------------------------------------------
+
+
+def _month(request: HttpRequest) -> date:
+    raw = request.GET.get("month", "")
+    today = timezone.now().astimezone(CHINA_TZ).date()
+    if not raw:
+        first = today.replace(day=1)
+        return (first - timedelta(days=1)).replace(day=1) if today.day < 8 else first
+    try:
+        year, month = (int(p) for p in raw.split("-"))
+        return date(year, month, 1)
+    except (ValueError, TypeError):
+        raise Http404("Bad month") from None
+
+
+def _bulletin(request: HttpRequest, user: User) -> tuple[Bulletin, ReportFilterForm]:
+    month = _month(request)
+    end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    query = request.GET.copy()
+    query["from"], query["to"] = month.isoformat(), end.isoformat()
+    filters, form = parse_filters(query, user=user)
+    if filters is None:
+        raise Http404("Bad filters")
+    return month_bulletin(filters, month), form
+
+
+def _bulletin_lines(b: Bulletin, kind: str) -> list[str]:
+    f = b.filters
+    scope = f.center.name if f.center else _("All centers")
+    lines = [
+        _("Scope: %(scope)s; period: %(start)s to %(end)s.")
+        % {"scope": scope, "start": f.start, "end": f.end},
+        "",
+    ]
+    if kind == "bulletin":
+        lines.append(_("I. Main figures"))
+        counts = "；".join(f"{COUNT_LABELS[k]} {v}" for k, v in b.report.counts.items())
+        lines.append("\u3000\u3000" + counts + "。")
+        for ind in b.report.indicators:
+            lines.append(
+                "\u3000\u3000"
+                + _("%(label)s: %(value)s (%(num)s/%(den)s)")
+                % {
+                    "label": ind.label,
+                    "value": ind.display,
+                    "num": ind.numerator,
+                    "den": ind.denominator,
+                }
+            )
+        lines += ["", _("II. Best units")]
+        lines += [_league_line(r) for r in b.best] or ["\u3000\u3000" + _("None.")]
+        lines += ["", _("III. Units to improve")]
+        lines += [_league_line(r) for r in b.worst] or ["\u3000\u3000" + _("None.")]
+        lines += ["", _("IV. Overdue cases")]
+        lines += [
+            "\u3000\u3000"
+            + _("%(number)s, %(kind)s, overdue %(days)s days, %(department)s")
+            % {"number": o.number, "kind": o.kind, "days": o.days, "department": o.department}
+            for o in b.overdue
+        ] or ["\u3000\u3000" + _("None.")]
+        lines += ["", _("V. Supervision orders issued")]
+        lines += [
+            "\u3000\u3000"
+            + f"{o.number} {o.case.number} {o.department.name if o.department else ''} "
+            + str(o.get_state_display())
+            for o in b.orders
+        ] or ["\u3000\u3000" + _("None.")]
+    else:
+        lines.append(
+            "\u3000\u3000"
+            + _(
+                "The following units had overdue cases or left supervision orders unanswered "
+                "past their due date, and are hereby notified:"
+            )
+        )
+        lines += [
+            "\u3000\u3000"
+            + _("%(unit)s: %(overdue)s overdue cases, on-time completion %(rate)s")
+            % {
+                "unit": f"{r.department.center.name} · {r.department.name}",
+                "overdue": r.overdue_now,
+                "rate": format_rate(r.completion_rate),
+            }
+            for r in b.named
+        ] or ["\u3000\u3000" + _("No unit is named this month.")]
+        if b.unanswered:
+            lines += ["", _("Supervision orders unanswered past their due date")]
+            lines += [
+                "\u3000\u3000"
+                + f"{o.number} {o.case.number} "
+                + (o.department.name if o.department else "")
+                for o in b.unanswered
+            ]
+        lines += [
+            "",
+            "\u3000\u3000"
+            + _(
+                "The units named are to report their corrective measures in writing within 15 days."
+            ),
+        ]
+    return lines
+
+
+def _league_line(r: Any) -> str:
+    return "\u3000\u3000" + _(
+        "%(unit)s: on-time completion %(completion)s, satisfaction %(satisfaction)s, "
+        "%(overdue)s overdue"
+    ) % {
+        "unit": f"{r.department.center.name} · {r.department.name}",
+        "completion": format_rate(r.completion_rate),
+        "satisfaction": format_rate(r.satisfaction_rate),
+        "overdue": r.overdue_now,
+    }
+
+
+def _bulletin_page(request: HttpRequest, kind: str) -> HttpResponse:
+    user = _user(request)
+    _require_reports(user)
+    b, form = _bulletin(request, user)
+    title = (_("Monthly bulletin, %(month)s") if kind == "bulletin" else _("Notice, %(month)s")) % {
+        "month": b.month.strftime("%Y-%m")
+    }
+    lines = _bulletin_lines(b, kind)
+    if request.GET.get("format") == "pdf":
+        pdf = build_document(title=title, lines=lines, author=str(user))
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{kind}-{b.month:%Y-%m}.pdf"'
+        return response
+    query = request.GET.copy()
+    query["format"] = "pdf"
+    query["month"] = b.month.strftime("%Y-%m")
+    return render(
+        request,
+        f"reports/{kind}.html",
+        {
+            "b": b,
+            "title": title,
+            "lines": lines,
+            "pdf_url": f"?{query.urlencode()}",
+            "month_value": b.month.strftime("%Y-%m"),
+            "scope": form.scope,
+        },
+    )
+
+
+@login_required
+@require_GET
+def bulletin(request: HttpRequest) -> HttpResponse:
+    return _bulletin_page(request, "bulletin")
+
+
+@login_required
+@require_GET
+def notice(request: HttpRequest) -> HttpResponse:
+    return _bulletin_page(request, "notice")
+
+
+# --- law-enforcement suggestions (执法建议) ------------------------------------------------------------
+
+
+class SuggestionForm(forms.Form):
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("Department"), queryset=Department.objects.none()
+    )
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    problems = forms.CharField(label=gettext_lazy("Problems found"), widget=forms.Textarea)
+    suggestions = forms.CharField(label=gettext_lazy("Suggestions"), widget=forms.Textarea)
+    response_due = forms.DateField(
+        label=gettext_lazy("Response due"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["department"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Department.objects.filter(center_id=user.center_id or 0, is_active=True)
+
+
+class ResponseForm(forms.Form):
+    response = forms.CharField(label=gettext_lazy("Response"), widget=forms.Textarea)
+
+
+def _may_issue(user: User) -> bool:
+    from .services import SUGGESTION_ISSUER_ROLES
+
+    return bool(user.is_superuser or (user.center_id and user.has_role(*SUGGESTION_ISSUER_ROLES)))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def suggestions(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    qs = suggestions_visible_to(user)
+    if not may_view_reports(user) and not qs.exists() and not user.department_id:
+        raise DjangoPermissionDenied(_("Suggestions are for center and department staff."))
+    form = SuggestionForm(request.POST or None, user=user) if _may_issue(user) else None
+    if request.method == "POST":
+        if form is None:
+            raise DjangoPermissionDenied(_("Suggestions are issued by supervisors and leaders."))
+        if form.is_valid():
+            try:
+                made = issue_suggestion(actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                for fld, errs in exc.message_dict.items():
+                    form.add_error(fld if fld in form.fields else None, errs)
+            except ServicePermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("Suggestion %(number)s sent.") % {"number": made.number}
+                )
+                return redirect("reports:suggestion", pk=made.pk)
+    items = list(qs.order_by("-issued_at")[:100])
+    now = timezone.now()
+    rows = [(s, is_overdue(s, now)) for s in items]
+    return render(request, "reports/suggestions.html", {"rows": rows, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def suggestion(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    item = suggestions_visible_to(user).filter(pk=pk).first()
+    if item is None:
+        raise Http404("No such suggestion")
+    may_respond = item.state == SuggestionState.SENT and (
+        user.is_superuser or (user.department_id == item.department_id and user.has_role("head"))
+    )
+    form = ResponseForm(request.POST or None) if may_respond else None
+    if request.method == "POST":
+        if form is None:
+            raise DjangoPermissionDenied(_("The department head answers a suggestion."))
+        if form.is_valid():
+            try:
+                respond_to_suggestion(
+                    actor=user, suggestion=item, response=form.cleaned_data["response"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+                return redirect("reports:suggestion", pk=item.pk)
+            else:
+                messages.success(request, _("Response recorded."))
+                return redirect("reports:suggestion", pk=item.pk)
+    return render(
+        request,
+        "reports/suggestion.html",
+        {"item": item, "form": form, "overdue": is_overdue(item), "cases": item.cases.all()},
+    )
