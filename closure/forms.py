@@ -51,7 +51,7 @@ class ReplyForm(VersionedForm):
         help_text=_("The assisting departments' contributions are merged in below."),
     )
     decision = forms.ChoiceField(
-        label=_("Decision"), choices=ReplyDecision.choices, widget=forms.RadioSelect
+        label=_("Handling decision"), choices=ReplyDecision.choices, widget=forms.RadioSelect
     )
     legal_basis = forms.CharField(
         label=_("Legal basis"),

@@ -22,6 +22,15 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "registered": _("Registered"),
     "repeat_visit": _("Repeat visit"),
     "attachment_added": _("Attachment added"),
+    # closure (written reply, evaluation, return visits)
+    "reply_drafted": _("Written reply drafted"),
+    "reply_submitted": _("Written reply submitted for approval"),
+    "reply_approved": _("Written reply approved"),
+    "reply_sent_back": _("Written reply sent back"),
+    "evaluated": _("Evaluated"),
+    "return_visit_scheduled": _("Return visit scheduled"),
+    "return_visit": _("Return visit"),
+    "reexamination": _("Re-examination outcome"),
 }
 
 
