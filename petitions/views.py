@@ -42,11 +42,11 @@ from core.errors import DomainError, PermissionDenied
 from core.models import User
 from core.roles import PII_REVEAL_ROLES, Role
 
+from .actions import Action, case_actions
 from .forms import AttachmentForm, CaseFilterForm
 from .models import Attachment, Case, CasePetitioner, ContentCategory, PetitionerRole
 from .selectors import can_act_on, case_list_for, get_case_for
 from .services import add_attachment, reveal_pii
-from .states import Transition, allowed_transitions
 
 PAGE_SIZE = 50
 REVEALABLE_FIELDS = {"id_number": "id_number_masked", "phone": "phone_masked"}
@@ -269,11 +269,10 @@ def may_add_attachment(user: User, case: Case) -> bool:
     return can_act_on(user, case) or user.has_role(Role.OFFICER, Role.HEAD)
 
 
-def allowed_actions(user: User, case: Case) -> list[Transition]:
-    if not can_act_on(user, case):
-        return []  # subordinate or transferred-away cases are read-only here
-    roles = frozenset(Role.values) if user.is_superuser else user.role_codes
-    return allowed_transitions(case.state, roles)
+def allowed_actions(user: User, case: Case) -> list[Action]:
+    """The buttons and links of "可执行操作": what the apps above offer this user on this case
+    now (petitions.actions). Only built, working actions; nothing is listed for a mere state."""
+    return case_actions(user, case)
 
 
 def render_case_page(

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class SupervisionConfig(AppConfig):
     name = "supervision"
     verbose_name = _("supervision")
+
+    def ready(self) -> None:
+        from petitions.actions import register_provider
+
+        from .actions import case_actions
+
+        register_provider(case_actions)
