@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from clocks.models import DUTY_KINDS as CLOCK_DUTY_KINDS
 from clocks.models import Deadline, DeadlineKind
 from petitions.models import Case, CaseEvent, Visit
 from petitions.states import CaseState
@@ -57,20 +58,9 @@ from .filters import NOT_HANDLED_ASSIGNMENT_STATES, ReportFilters
 
 GROUP_VISIT_HEADCOUNT = 5  # DOMAIN.md §3: practice counts 5 or more people as a group visit
 SATISFIED_RATINGS = ("satisfied", "basically_satisfied")
-# Supervised duties (DOMAIN.md §5). Windows (objection, review request) are someone's right and
-# never anyone's overdue work, so they are not listed.
-DUTY_KINDS: tuple[str, ...] = tuple(
-    k
-    for k in (
-        "screening",
-        "acceptance_notice",
-        "handling",
-        "review_decision",
-        "re_review_decision",
-        "supervision_order",
-    )
-    if k in DeadlineKind.values
-)
+# Supervised duties (DOMAIN.md §5), as clocks defines them. Windows (objection, review request)
+# are someone's right and never anyone's overdue work.
+DUTY_KINDS: tuple[str, ...] = tuple(sorted(CLOCK_DUTY_KINDS))
 # A case still before handling: a met handling clock on such a case ended by reassignment, not
 # by finishing the work.
 PRE_HANDLING_STATES = (

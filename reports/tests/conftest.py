@@ -50,8 +50,16 @@ import pytest
 
 from clocks.models import DayType, Deadline, DeadlineKind
 from core.models import Center, Department, DepartmentKind, User
-from petitions.models import Case, CaseEvent, CasePetitioner, Channel, ContentCategory, Petitioner
-from petitions.models import Purpose, Visit
+from petitions.models import (
+    Case,
+    CaseEvent,
+    CasePetitioner,
+    Channel,
+    ContentCategory,
+    Petitioner,
+    Purpose,
+    Visit,
+)
 from petitions.states import CaseState
 from petitions.testing import resident_id
 from routing.models import Assignment, AssignmentRole, AssignmentState, Transfer
@@ -131,7 +139,9 @@ class Builder:
         self.visit(case, registered, headcount=headcount)
         return case
 
-    def visit(self, case: Case, when: datetime, *, repeat: bool = False, headcount: int = 1) -> Visit:
+    def visit(
+        self, case: Case, when: datetime, *, repeat: bool = False, headcount: int = 1
+    ) -> Visit:
         return Visit.objects.create(
             case=case,
             petitioner=case.main_petitioner,
@@ -246,8 +256,13 @@ def build_scenario(org, cast) -> Scenario:
     b.clock(c["c1"], A, at(3, 2), at(3, 17), at(3, 5), assignment=a1)
     b.clock(c["c1"], H, at(3, 5), at(5, 4), at(3, 25))
     SupervisionOrder.objects.create(
-        case=c["c1"], number=f"督-{next(_serial)}", department=police, requirement="x", due_at=at(4, 10),
-        issued_by=cast["supervisor"], issued_at=at(4, 2),
+        case=c["c1"],
+        number=f"督-{next(_serial)}",
+        department=police,
+        requirement="x",
+        due_at=at(4, 10),
+        issued_by=cast["supervisor"],
+        issued_at=at(4, 2),
     )
 
     c["c2"] = b.case(at(3, 2), is_skip_level=True)
@@ -255,8 +270,13 @@ def build_scenario(org, cast) -> Scenario:
     b.clock(c["c2"], A, at(3, 2), at(3, 17), at(3, 20), assignment=a2)
     b.clock(c["c2"], H, at(3, 20), at(3, 28))
     SupervisionOrder.objects.create(
-        case=c["c2"], number=f"督-{next(_serial)}", department=police, requirement="x", due_at=at(3, 25),
-        issued_by=cast["supervisor"], issued_at=at(3, 18),
+        case=c["c2"],
+        number=f"督-{next(_serial)}",
+        department=police,
+        requirement="x",
+        due_at=at(3, 25),
+        issued_by=cast["supervisor"],
+        issued_at=at(3, 18),
     )
 
     c["c3"] = b.case(at(3, 31))
@@ -276,8 +296,12 @@ def build_scenario(org, cast) -> Scenario:
 
     c["c6"] = b.case(at(3, 2), center=org.county_a)
     Transfer.objects.create(
-        case=c["c6"], from_center=org.city, to_center=org.county_a, reason="属地管辖",
-        transferred_by=cast["triage"], transferred_at=at(3, 3),
+        case=c["c6"],
+        from_center=org.city,
+        to_center=org.county_a,
+        reason="属地管辖",
+        transferred_by=cast["triage"],
+        transferred_at=at(3, 3),
     )
 
     c["c7"] = b.case(at(2, 10), state=CaseState.CLOSED, closed_at=at(3, 20))

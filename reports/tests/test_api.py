@@ -108,7 +108,9 @@ def download(client, job_id):
 
 def test_small_export_is_written_at_once_with_masked_ids(scenario, api, cast):
     client = api(cast["archivist"])
-    response = export(client, columns=["number", "petitioner", "id_number", "state", "registered_at"])
+    response = export(
+        client, columns=["number", "petitioner", "id_number", "state", "registered_at"]
+    )
     assert response.status_code == 202
     job = response.json()
     assert set(job) >= {"id", "status"}
