@@ -29,4 +29,7 @@ def closure_case_actions(context: dict[str, Any], case: Case) -> dict[str, Any]:
 def closure_inbox_link(context: dict[str, Any]) -> dict[str, Any]:
     user = context.get("user")
     show = isinstance(user, User) and user.has_role(Role.OFFICER, Role.HEAD)
-    return {"show": show, "count": closure_inbox_count(user) if show and isinstance(user, User) else 0}
+    return {
+        "show": show,
+        "count": closure_inbox_count(user) if show and isinstance(user, User) else 0,
+    }
