@@ -42,10 +42,12 @@ def _text(label: Any, rows: int = 4, required: bool = True) -> forms.CharField:
 
 class ReviewRequestForm(_CaseForm):
     kind = forms.ChoiceField(
-        label=_("Request"), choices=ReviewKind.choices, widget=forms.RadioSelect
+        label=_("Kind of request"), choices=ReviewKind.choices, widget=forms.RadioSelect
     )
     channel = forms.ChoiceField(
-        label=_("Received"), choices=RequestChannel.choices, initial=RequestChannel.IN_PERSON
+        label=_("How it was received"),
+        choices=RequestChannel.choices,
+        initial=RequestChannel.IN_PERSON,
     )
     reason = _text(_("Why the petitioner is dissatisfied"))
 

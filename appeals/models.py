@@ -30,14 +30,14 @@ class ReviewKind(models.TextChoices):
 
 
 class ReviewDecision(models.TextChoices):
-    UPHOLD = "uphold", _("Upheld")
-    REVOKE = "revoke", _("Revoked")
-    CHANGE = "change", _("Changed")
+    UPHOLD = "uphold", _("Original decision upheld")
+    REVOKE = "revoke", _("Original decision revoked")
+    CHANGE = "change", _("Original decision changed")
     REDO = "redo", _("Ordered to be handled again")
 
 
 class RequestChannel(models.TextChoices):
-    IN_PERSON = "in_person", _("In person")
+    IN_PERSON = "in_person", _("In person, at a reception desk")
     LETTER = "letter", _("By letter")
     ONLINE = "online", _("Online")
     OTHER = "other", _("Other")
@@ -76,7 +76,7 @@ class ReviewRequest(models.Model):
     )
     reason = models.TextField(_("reason"))
     channel = models.CharField(
-        _("received"),
+        _("how it was received"),
         max_length=10,
         choices=RequestChannel.choices,
         default=RequestChannel.IN_PERSON,

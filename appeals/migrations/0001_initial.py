@@ -208,14 +208,14 @@ class Migration(migrations.Migration):
                     "channel",
                     models.CharField(
                         choices=[
-                            ("in_person", "In person"),
+                            ("in_person", "In person, at a reception desk"),
                             ("letter", "By letter"),
                             ("online", "Online"),
                             ("other", "Other"),
                         ],
                         default="in_person",
                         max_length=10,
-                        verbose_name="received",
+                        verbose_name="how it was received",
                     ),
                 ),
                 ("requested_at", models.DateTimeField(verbose_name="requested at")),
@@ -226,9 +226,9 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         choices=[
-                            ("uphold", "Upheld"),
-                            ("revoke", "Revoked"),
-                            ("change", "Changed"),
+                            ("uphold", "Original decision upheld"),
+                            ("revoke", "Original decision revoked"),
+                            ("change", "Original decision changed"),
                             ("redo", "Ordered to be handled again"),
                         ],
                         max_length=10,
@@ -348,14 +348,14 @@ class Migration(migrations.Migration):
                     "channel",
                     models.CharField(
                         choices=[
-                            ("in_person", "In person"),
+                            ("in_person", "In person, at a reception desk"),
                             ("letter", "By letter"),
                             ("online", "Online"),
                             ("other", "Other"),
                         ],
                         default="in_person",
                         max_length=10,
-                        verbose_name="received",
+                        verbose_name="how it was received",
                     ),
                 ),
                 ("requested_at", models.DateTimeField(verbose_name="requested at")),
@@ -366,9 +366,9 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         choices=[
-                            ("uphold", "Upheld"),
-                            ("revoke", "Revoked"),
-                            ("change", "Changed"),
+                            ("uphold", "Original decision upheld"),
+                            ("revoke", "Original decision revoked"),
+                            ("change", "Original decision changed"),
                             ("redo", "Ordered to be handled again"),
                         ],
                         max_length=10,
