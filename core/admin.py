@@ -37,8 +37,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(PiiAccessLog)
 class PiiAccessLogAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "petitioner", "field", "ip"]
-    readonly_fields = ["at", "user", "petitioner", "field", "ip"]
+    list_display = ["at", "user", "petitioner", "case", "field", "ip"]
+    readonly_fields = ["at", "user", "petitioner", "case", "field", "ip"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -186,6 +186,10 @@ class PiiAccessLog(models.Model):
     petitioner = models.ForeignKey(
         "petitions.Petitioner", on_delete=models.CASCADE, related_name="+"
     )
+    # The case through which the user saw the person (a reveal needs one they may see).
+    case = models.ForeignKey(
+        "petitions.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     field = models.CharField(max_length=20)
     at = models.DateTimeField(auto_now_add=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from stdnum.iso7064 import mod_11_2
 
 
 @lru_cache(maxsize=4)
@@ -26,6 +27,42 @@ def _keys(secret: str) -> tuple[Fernet, bytes]:
 def normalize(value: str) -> str:
     """Spaces and hyphens are typing noise; resident IDs end in an upper-case X."""
     return "".join(value.split()).replace("-", "").upper()
+
+
+RESIDENT_ID_TYPE = "resident"  # petitions.models.IdType.RESIDENT (core sits below petitions)
+
+
+def upgrade_resident_id(value: str) -> str:
+    """The 18-character form of a 15-digit (first-generation) resident ID: "19" goes before the
+    two-digit birth year and the ISO 7064 MOD 11-2 check character is appended. Any other value
+    comes back normalised and otherwise unchanged."""
+    compact = normalize(value)
+    if len(compact) != 15 or not compact.isdigit():
+        return compact
+    body = compact[:6] + "19" + compact[6:]
+    return body + mod_11_2.calc_check_digit(body)
+
+
+def canonical_id_number(value: str, id_type: str = RESIDENT_ID_TYPE) -> str:
+    """The form a person's ID number is indexed under: the 18-character form for a resident ID
+    typed in its old 15-digit form, so the same person typed either way is one file."""
+    compact = normalize(value)
+    return upgrade_resident_id(compact) if id_type == RESIDENT_ID_TYPE else compact
+
+
+def id_number_index(value: str, id_type: str = RESIDENT_ID_TYPE) -> str:
+    """The blind index of an ID number as stored on a file (on its canonical form)."""
+    return blind_index(canonical_id_number(value, id_type))
+
+
+def id_number_lookup_keys(value: str, id_type: str | None = None) -> list[str]:
+    """Blind indexes under which a typed ID number may be stored: its canonical resident-ID
+    form and, when the ID type is not given, the number as typed (another ID type)."""
+    if not normalize(value):
+        return []
+    if id_type is not None:
+        return [id_number_index(value, id_type)]
+    return list(dict.fromkeys([id_number_index(value), blind_index(value)]))
 
 
 def blind_index(value: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -26,13 +27,27 @@ from petitions.models import (
 )
 from petitions.services import MAX_REPRESENTATIVES, CaseData, PetitionerData
 from petitions.validation import (
+    identity_hints,
     validate_attachment,
     validate_id_number,
+    validate_lookup_id_number,
     validate_phone,
     validate_region_code,
 )
 
 NEW_MATTER = "new"
+
+
+def sex_mismatch_message(sex: str, born: date | None) -> str:
+    """The warning for a typed sex that contradicts a resident ID number (``born`` None leaves
+    a ``{born}`` placeholder for the page's script)."""
+    return str(
+        _(
+            "This ID number is that of a %(sex)s born on %(born)s, which does not match the sex "
+            "chosen. Check the sex and the ID number: one of them is mistyped."
+        )
+        % {"sex": Sex(sex).label, "born": born.isoformat() if born else "{born}"}
+    )
 
 
 class LookupForm(forms.Form):
@@ -60,6 +75,13 @@ class LookupForm(forms.Form):
         phone = (data.get("phone") or "").strip()
         data.update(id_number=id_number, name=name, phone=phone)
         if id_number:
+            # A resident ID is checked here too (check character, birth date, region): a typing
+            # error must be reported, not end in "nobody found" and a duplicate file. The number
+            # is kept as typed (15 or 18 characters); the lookup finds either form.
+            try:
+                data["id_number"] = validate_lookup_id_number(id_number)
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
             return data
         if name and phone:
             try:
@@ -274,6 +296,17 @@ class RegistrationForm(forms.Form):
                 self.fields[name].widget.attrs.update(
                     {"autocomplete": "off", "spellcheck": "false"}
                 )
+        self.identity_warnings: list[str] = []
+        if "sex" in self.fields:
+            # static/js/identity.js: sex from the typed resident ID, and a warning when the
+            # chosen sex contradicts it ({born} is filled in on the page).
+            self.fields["sex"].widget.attrs.update(
+                {
+                    "data-identity-sex": "",
+                    "data-warn-m": sex_mismatch_message(Sex.MALE, None),
+                    "data-warn-f": sex_mismatch_message(Sex.FEMALE, None),
+                }
+            )
 
     # --- helpers for the view and the template ---
 
@@ -333,6 +366,8 @@ class RegistrationForm(forms.Form):
                 )
             except ValidationError as exc:
                 self.add_error("id_number", exc)
+            else:
+                self._check_identity_hints(data)
         if self.is_new_person and not (data.get("name") or "").strip():
             self.add_error("name", ValidationError(_("Enter the person's name."), code="required"))
         if data.get("visit_of") == NEW_MATTER:
@@ -358,6 +393,23 @@ class RegistrationForm(forms.Form):
                 "answer", ValidationError(_("Write down the answer given."), code="required")
             )
         return data
+
+    def _check_identity_hints(self, data: dict[str, Any]) -> None:
+        """A resident ID states sex and birth date: the birth date is taken from it, an unknown
+        sex too. A typed sex that contradicts the number is kept but warned about (one of the
+        two is mistyped): ``identity_warnings``, and live on the page (static/js/identity.js)."""
+        if (data.get("id_type") or IdType.RESIDENT) != IdType.RESIDENT:
+            return
+        hints = identity_hints(data.get("id_number") or "")
+        if hints is None:
+            return
+        sex, born = hints
+        data["birth_date"] = born
+        typed = data.get("sex") or Sex.UNKNOWN
+        if typed == Sex.UNKNOWN:
+            data["sex"] = sex
+        elif typed != sex:
+            self.identity_warnings.append(sex_mismatch_message(sex, born))
 
     # --- to the services ---
 
@@ -387,6 +439,7 @@ class RegistrationForm(forms.Form):
             id_number=d.get("id_number") or "",
             phone=d.get("phone") or "",
             sex=d.get("sex") or Sex.UNKNOWN,
+            birth_date=d.get("birth_date"),
             address=d.get("address") or "",
             household_registration=d.get("household_registration") or "",
             occupation=d.get("occupation") or "",

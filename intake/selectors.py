@@ -14,11 +14,16 @@ from django.db.models.functions import Coalesce
 
 from core import pii
 from core.models import Center, User
+from core.text import name_key
 from petitions.models import Case, Petitioner
-from petitions.selectors import cases_visible_to, petitioners_visible_to, visible_cases_q
+from petitions.selectors import (
+    cases_visible_to,
+    may_look_up_anyone,
+    petitioners_visible_to,
+    visible_cases_q,
+)
 from petitions.services import (
     check_query_code,
-    find_petitioner_by_id_number,
     hash_query_code,
     registration_warnings,
 )
@@ -33,17 +38,21 @@ MATCHES_SHOWN = 20
 def find_petitioners(
     user: User, *, id_number: str = "", name: str = "", phone: str = ""
 ) -> list[Petitioner]:
-    """Exact lookup: by ID number (blind index) or by name + phone (name exact, phone by its
-    blind index). Never a fuzzy search: the desk identifies a person, it does not browse people."""
-    visible = petitioners_visible_to(user)
+    """Exact lookup: by ID number (blind index of its canonical form, so a 15-digit resident ID
+    finds the file of its 18-character form) or by name + phone (the name's search key, so
+    traditional and simplified characters match; the phone by its blind index). Never a fuzzy
+    search: the desk identifies a person, it does not browse people.
+
+    Front-desk staff find anyone (the file is one per person across the province); the view
+    records the lookup (petitions.services.record_file_lookups), which opens the file to them.
+    Other users find only people on cases they may see."""
+    base = Petitioner.objects.all() if may_look_up_anyone(user) else petitioners_visible_to(user)
     if id_number.strip():
-        found = find_petitioner_by_id_number(id_number)
-        if found is None or not visible.filter(pk=found.pk).exists():
-            return []
-        return [found]
+        keys = pii.id_number_lookup_keys(id_number)
+        return list(base.filter(id_number_hash__in=keys).order_by("pk")[:MATCHES_SHOWN])
     if name.strip() and phone.strip():
         return list(
-            visible.filter(name=name.strip(), phone_hash=pii.blind_index(phone)).order_by(
+            base.filter(name_key=name_key(name), phone_hash=pii.blind_index(phone)).order_by(
                 "-created_at"
             )[:MATCHES_SHOWN]
         )

@@ -29,12 +29,13 @@ from django.views.decorators.http import require_http_methods
 from core.errors import DomainError, PermissionDenied
 from core.models import User
 from core.roles import Role
-from petitions.models import Petitioner
+from petitions.models import FileLookup, Petitioner
 from petitions.selectors import get_case_for
 from petitions.services import (
     GROUP_VISIT_HEADCOUNT,
     answer_on_spot,
     find_petitioner_by_id_number,
+    record_file_lookups,
     record_repeat_visit,
     register_case,
     upsert_petitioner,
@@ -112,6 +113,12 @@ def _lookup(request: HttpRequest, user: User) -> HttpResponse:
     data = lookup.cleaned_data
     matches = find_petitioners(
         user, id_number=data["id_number"], name=data["name"], phone=data["phone"]
+    )
+    # Recorded, and the found files open to this user for the visit (petitions.selectors).
+    record_file_lookups(
+        actor=user,
+        petitioners=matches,
+        how=FileLookup.How.ID_NUMBER if data["id_number"] else FileLookup.How.NAME_PHONE,
     )
     if len(matches) == 1:
         return _redirect_to_person(matches[0])

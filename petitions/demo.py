@@ -97,6 +97,7 @@ from core import pii
 from core.demo import DEMO_PASSWORD, seed_organisation, seed_users
 from core.models import Center, CenterLevel, Department, DepartmentKind, User
 from core.roles import Role
+from core.text import name_key
 
 from .models import (
     Case,
@@ -1059,9 +1060,9 @@ class _Generator:
 # --- the writer ------------------------------------------------------------------------------------
 
 PETITIONER_COLUMNS = [
-    "id", "name", "sex", "id_type", "id_number_enc", "id_number_hash", "id_number_masked",
-    "phone_enc", "phone_hash", "phone_masked", "birth_date", "address", "household_registration",
-    "occupation", "notes", "created_at", "created_by_id",
+    "id", "name", "name_key", "sex", "id_type", "id_number_enc", "id_number_hash",
+    "id_number_masked", "phone_enc", "phone_hash", "phone_masked", "birth_date", "address",
+    "household_registration", "occupation", "notes", "created_at", "created_by_id",
 ]  # fmt: skip
 CASE_COLUMNS = [
     "id", "number", "query_code_hash", "center_id", "origin_center_id", "state",
@@ -1193,7 +1194,7 @@ class _Writer:
         by_hash: dict[tuple[str, str], _Person] = {}
         for person in new.values():
             if person.id_number:
-                person.id_hash = pii.blind_index(person.id_number)
+                person.id_hash = pii.id_number_index(person.id_number, person.id_type)
                 by_hash[(person.id_type, person.id_hash)] = person
         by_type: dict[str, list[str]] = {}
         for id_type, id_hash in by_hash:
@@ -1221,6 +1222,7 @@ class _Writer:
                 (
                     person.pk,
                     person.name,
+                    name_key(person.name),
                     person.sex,
                     person.id_type,
                     pii.encrypt(number),

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from core import pii
 from core.models import Center
+from core.text import name_key
 
 from .states import CaseState
 
@@ -94,6 +95,9 @@ class Petitioner(models.Model):
     for exact lookup and a masked copy for display (core.pii)."""
 
     name = models.CharField(_("name"), max_length=50)
+    # The name's search key (core.text.name_key: simplified characters, no spaces), kept in step
+    # with ``name`` by save(). ``name`` stays as typed.
+    name_key = models.CharField(max_length=50, editable=False, default="")
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     id_type = models.CharField(
         _("ID type"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT
@@ -141,17 +145,33 @@ class Petitioner(models.Model):
                 name="petitioner_phonehash_idx",
                 condition=~models.Q(phone_hash=""),
             ),
-            # front desk / API: name search (prefix) and name + phone lookup
             models.Index(fields=["name"], name="petitioner_name_idx"),
+            # front desk / API: name search (prefix, simplified = traditional) and name + phone
+            # lookup; pattern ops so that the prefix LIKE uses it under any collation
+            models.Index(
+                fields=["name_key"],
+                name="petitioner_namekey_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.name_key = name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:  # type: ignore[operator]
+            kwargs["update_fields"] = {*update_fields, "name_key"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def set_id_number(self, value: str) -> None:
+        """Stores the number as typed (normalised); the blind index is computed on its canonical
+        form (a 15-digit resident ID as its 18-character form), so either finds the file. Set
+        ``id_type`` first."""
         value = pii.normalize(value)
         self.id_number_enc = pii.encrypt(value)
-        self.id_number_hash = pii.blind_index(value)
+        self.id_number_hash = pii.id_number_index(value, self.id_type)
         self.id_number_masked = pii.mask_id(value)
 
     def set_phone(self, value: str) -> None:
@@ -166,6 +186,31 @@ class Petitioner(models.Model):
 
     def reveal_phone(self) -> str:
         return pii.decrypt(self.phone_enc)
+
+
+class FileLookup(models.Model):
+    """An exact lookup of a person at the front desk (by ID number, or name + phone number).
+    A person's file is visible to a user through a case the user may see, or for a while after
+    such a lookup (petitions.selectors.petitioners_visible_to); each lookup is also a record of
+    who looked for whom."""
+
+    class How(models.TextChoices):
+        ID_NUMBER = "id_number", _("ID number")
+        NAME_PHONE = "name_phone", _("Name and phone number")
+        REGISTERED = "registered", _("Registration of the person")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    petitioner = models.ForeignKey(Petitioner, on_delete=models.CASCADE, related_name="+")
+    how = models.CharField(max_length=20, choices=How.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("file lookup")
+        verbose_name_plural = _("file lookups")
+        indexes = [
+            # visibility: did this user look this person up lately (index-only)
+            models.Index(fields=["user", "petitioner", "at"], name="filelookup_user_person_at"),
+        ]
 
 
 # --- cases -------------------------------------------------------------------------------------

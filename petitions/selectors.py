@@ -8,16 +8,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from core.models import User
-from core.roles import CENTER_ROLES, DEPARTMENT_ROLES
+from core.roles import CENTER_ROLES, DEPARTMENT_ROLES, Role
 from core.selectors import centers_visible_to
 from routing.models import Assignment, Transfer
 
 from . import hooks
-from .models import Case, Petitioner
+from .models import Case, FileLookup, Petitioner
 
 
 def visible_cases_q(user: User) -> Q | None:
@@ -84,18 +87,50 @@ def can_act_on(user: User, case: Case) -> bool:
     return user.is_superuser or (user.center_id is not None and case.center_id == user.center_id)
 
 
+# How long an exact lookup at the desk keeps the person's file open to the user who made it
+# (the visit, the registration and the receipt; a working day at most).
+LOOKUP_GRANT = timedelta(hours=8)
+
+
+def may_look_up_anyone(user: User) -> bool:
+    """Front-desk staff identify a person by an exact ID number or name + phone number, whoever
+    holds their file (DOMAIN.md §3, 一人一档); everyone else searches only among the people on
+    cases they may see."""
+    return user.is_superuser or user.has_role(Role.RECEPTION, Role.TRIAGE)
+
+
 def petitioners_visible_to(user: User) -> QuerySet[Petitioner]:
-    """Petitioner files: center staff of the province's centers share one file per person
-    (DOMAIN.md §3, 一人一档); department staff see only people on cases assigned to them."""
-    if user.is_superuser or user.role_codes & CENTER_ROLES:
+    """Petitioner files a user may open: the people on a case the user may see
+    (``cases_visible_to``), and for front-desk staff the people they registered themselves or
+    found by an exact lookup in the last ``LOOKUP_GRANT`` (petitions.services.
+    record_file_lookups). Not-yours is not-found."""
+    if user.is_superuser:
         return Petitioner.objects.all()
-    if user.role_codes & DEPARTMENT_ROLES and user.department_id:
-        return Petitioner.objects.filter(
+    if not user.is_authenticated:
+        return Petitioner.objects.none()
+    # From the person's links to their cases (index on petitioner), each case checked by pk.
+    condition = Q(
+        Exists(cases_visible_to(user).filter(case_petitioners__petitioner_id=OuterRef("pk")))
+    )
+    if may_look_up_anyone(user):
+        # The person this user registered, and the people this user found by an exact lookup.
+        condition |= Q(created_by=user)
+        condition |= Q(
             Exists(
-                Assignment.objects.filter(
-                    case__case_petitioners__petitioner_id=OuterRef("pk"),
-                    department_id=user.department_id,
+                FileLookup.objects.filter(
+                    user=user,
+                    petitioner_id=OuterRef("pk"),
+                    at__gte=timezone.now() - LOOKUP_GRANT,
                 )
             )
         )
-    return Petitioner.objects.none()
+    return Petitioner.objects.filter(condition)
+
+
+def cases_linking(user: User, petitioner: Petitioner) -> QuerySet[Case]:
+    """The cases of a person (any role on them) that the user may see, newest first."""
+    return (
+        cases_visible_to(user)
+        .filter(case_petitioners__petitioner=petitioner)
+        .order_by("-registered_at", "-pk")
+    )

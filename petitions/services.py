@@ -35,6 +35,7 @@ from .models import (
     CasePetitioner,
     Channel,
     ContentCategory,
+    FileLookup,
     IdType,
     Organ,
     Petitioner,
@@ -75,11 +76,14 @@ def _require_role(actor: User, roles: Iterable[str], what: str) -> None:
 
 
 def find_petitioner_by_id_number(id_number: str, id_type: str | None = None) -> Petitioner | None:
-    from core.pii import blind_index
+    """The file with this ID number, by its blind index (core.pii): a resident ID typed in its
+    old 15-digit form finds the file of its 18-character form and the reverse."""
+    from core.pii import id_number_lookup_keys
 
-    if not id_number.strip():
+    keys = id_number_lookup_keys(id_number, id_type or None)
+    if not keys:
         return None
-    qs = Petitioner.objects.filter(id_number_hash=blind_index(id_number))
+    qs = Petitioner.objects.filter(id_number_hash__in=keys)
     if id_type:
         qs = qs.filter(id_type=id_type)
     return qs.first()
@@ -126,14 +130,44 @@ def upsert_petitioner(*, actor: User, data: PetitionerData) -> Petitioner:
 
 
 def reveal_pii(
-    *, actor: User, petitioner: Petitioner, field_name: str, ip: str | None = None
+    *,
+    actor: User,
+    petitioner: Petitioner,
+    field_name: str,
+    case: Case,
+    ip: str | None = None,
 ) -> str:
-    """Full ID or phone number, for a role that needs it; every reveal is logged (PIPL Art 28)."""
+    """Full ID or phone number, for a role that needs it, on a case of this person that the actor
+    may see; every reveal is logged with that case (PIPL Art 28)."""
+    from .selectors import cases_visible_to
+
     _require_role(actor, PII_REVEAL_ROLES, _("view full personal numbers"))
     if field_name not in {"id_number", "phone"}:
         raise ValidationError({"field": _("Unknown field.")})
-    PiiAccessLog.objects.create(user=actor, petitioner=petitioner, field=field_name, ip=ip)
+    if (
+        not cases_visible_to(actor)
+        .filter(pk=case.pk, case_petitioners__petitioner=petitioner)
+        .exists()
+    ):
+        raise PermissionDenied(
+            _("A full number is shown only on a case of this person that you may see.")
+        )
+    PiiAccessLog.objects.create(
+        user=actor, petitioner=petitioner, case=case, field=field_name, ip=ip
+    )
     return petitioner.reveal_id_number() if field_name == "id_number" else petitioner.reveal_phone()
+
+
+def record_file_lookups(*, actor: User, petitioners: Sequence[Petitioner], how: str) -> None:
+    """An exact lookup at the desk found these people: each is recorded (who looked for whom),
+    and opens the person's file to the actor for a while (petitions.selectors.LOOKUP_GRANT)."""
+    from .selectors import may_look_up_anyone
+
+    if not petitioners or not may_look_up_anyone(actor):
+        return
+    FileLookup.objects.bulk_create(
+        [FileLookup(user=actor, petitioner=p, how=how) for p in petitioners]
+    )
 
 
 # --- numbers and codes ---------------------------------------------------------------------------

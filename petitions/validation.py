@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from stdnum import numdb
 from stdnum.iso7064 import mod_11_2
 
-from .models import IdType
+from core.pii import upgrade_resident_id
+
+from .models import IdType, Sex
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 ALLOWED_EXTENSIONS = {
@@ -38,21 +40,35 @@ EXECUTABLE_SIGNATURES = (
 
 
 def validate_resident_id(value: str) -> str:
-    """18-character resident ID: region code, birth date and ISO 7064 MOD 11-2 check character.
-    Returns the compact form; raises ValidationError with a message naming what is wrong.
+    """Resident ID: region code, birth date and ISO 7064 MOD 11-2 check character (18
+    characters), or the first-generation 15-digit form (region, two-digit year of a 19xx birth
+    date, serial; no check character). Returns the compact form as typed (a lower-case x is
+    read as X); ``canonical_resident_id`` gives the 18-character form it is indexed under.
+    Raises ValidationError with a message naming what is wrong.
 
     Not ``stdnum.cn.ric.validate``: it also requires the county code to have existed in the
     birth year, which refuses everyone born before a county was renamed (the code on the card is
     the one in force when it was issued). The region must simply be a known GB/T 2260 code."""
-    compact = "".join(value.split()).upper()
-    if len(compact) != 18:
-        raise ValidationError(_("A resident ID number has 18 characters."), code="length")
-    if not compact[:17].isdigit() or not (compact[17].isdigit() or compact[17] == "X"):
+    compact = "".join(value.split()).replace("-", "").upper()
+    if len(compact) == 15:
+        if not compact.isdigit():
+            raise ValidationError(
+                _("An old 15-digit resident ID number has digits only."), code="format"
+            )
+        full = upgrade_resident_id(compact)
+    elif len(compact) == 18:
+        if not compact[:17].isdigit() or not (compact[17].isdigit() or compact[17] == "X"):
+            raise ValidationError(
+                _("A resident ID number is 17 digits followed by a digit or X."), code="format"
+            )
+        full = compact
+    else:
         raise ValidationError(
-            _("A resident ID number is 17 digits followed by a digit or X."), code="format"
+            _("A resident ID number has 18 characters (or 15 digits on an old card)."),
+            code="length",
         )
     try:
-        born = datetime.strptime(compact[6:14], "%Y%m%d").date()
+        born = datetime.strptime(full[6:14], "%Y%m%d").date()
     except ValueError:
         raise ValidationError(
             _("The birth date in this ID number is impossible."), code="birth_date"
@@ -61,13 +77,59 @@ def validate_resident_id(value: str) -> str:
         raise ValidationError(
             _("The birth date in this ID number is impossible."), code="birth_date"
         )
-    if not region_is_known(compact[:6]):
+    if not region_is_known(full[:6]):
         raise ValidationError(_("The region code in this ID number is unknown."), code="region")
-    if not mod_11_2.is_valid(compact):
+    if not mod_11_2.is_valid(full):
         raise ValidationError(
-            _("The check character of this ID number is wrong; check the number."), code="checksum"
+            _(
+                "The check character (the last one) of this ID number is wrong: a digit was "
+                "probably mistyped. Check the number on the card."
+            ),
+            code="checksum",
         )
     return compact
+
+
+def canonical_resident_id(value: str) -> str:
+    """The 18-character form of a resident ID (a 15-digit one is upgraded)."""
+    return upgrade_resident_id(value)
+
+
+def identity_hints(id_number: str) -> tuple[str, date] | None:
+    """Sex and birth date as a valid resident ID number states them (the 17th character, or the
+    15th of an old one, is odd for a man), or None for a number that is not a valid resident
+    ID."""
+    try:
+        validate_resident_id(id_number)
+    except ValidationError:
+        return None
+    full = upgrade_resident_id(id_number)
+    sex = Sex.MALE if int(full[16]) % 2 else Sex.FEMALE
+    return sex, datetime.strptime(full[6:14], "%Y%m%d").date()
+
+
+def looks_like_resident_id(value: str) -> bool:
+    """Digits only (the last may be X), 14 to 19 long: a resident ID number, maybe mistyped,
+    rather than a passport or permit number."""
+    compact = "".join(value.split()).replace("-", "").upper()
+    body = compact[:-1] if compact.endswith("X") else compact
+    if len(compact) == 18 and compact.startswith("9"):
+        return False  # the 18-digit foreigner permanent residence ID (2023) starts with 9
+    return body.isdigit() and 14 <= len(compact) <= 19
+
+
+def validate_lookup_id_number(value: str, id_type: str | None = None) -> str:
+    """An ID number typed to find a person. What looks like a resident ID is checked like one
+    (length, birth date, region, check character), so that a typing error is reported instead of
+    a person silently not being found; other ID types are checked for their form only."""
+    compact = "".join(value.split()).replace("-", "").upper()
+    if not compact:
+        return ""
+    if id_type:
+        return validate_id_number(id_type, compact)
+    if looks_like_resident_id(compact):
+        return validate_resident_id(compact)
+    return validate_id_number(IdType.OTHER, compact)
 
 
 def region_is_known(code: str) -> bool:

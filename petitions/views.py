@@ -378,6 +378,7 @@ def reveal_pii_view(request: HttpRequest, pk: int, petitioner_pk: int, field: st
             actor=user,
             petitioner=link.petitioner,
             field_name=field,
+            case=case,
             ip=request.META.get("REMOTE_ADDR") or None,
         )
     except PermissionDenied as exc:

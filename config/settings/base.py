@@ -284,13 +284,35 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Closure (closure/): days after the delivery of a written reply in which the petitioner may
+# evaluate it (after that the case counts as not evaluated and the one-time link expires), and
+# the public evaluation page's attempts per client address per window.
+EVALUATION_WINDOW_DAYS = env.int("EVALUATION_WINDOW_DAYS", 30)
+EVALUATION_RATE_LIMIT = env.int("EVALUATION_RATE_LIMIT", 20)
+EVALUATION_RATE_WINDOW_SECONDS = env.int("EVALUATION_RATE_WINDOW_SECONDS", 600)
+
+# Every handler masks full ID and mobile numbers (core.logging): Django's own loggers (request
+# errors, runserver's request lines, mail to admins) are routed to the masked console, as are
+# gunicorn's access and error logs (configured here once Django starts in the worker) and Celery.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_personal_numbers": {"()": "core.logging.MaskPersonalNumbers"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_numbers"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "celery": {"handlers": [], "propagate": True},
+    },
 }
+# A Celery worker keeps this configuration instead of replacing the root logger's handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Lockout is per account, not per IP: a whole reception hall shares one NAT address on the
 # intranet, and locking it would stop every desk at once.

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from stdnum.cn import ric
 
 from core.models import User
 from core.roles import Role
@@ -37,8 +36,10 @@ from petitions.selectors import can_act_on
 from petitions.services import MAX_REPRESENTATIVES, CaseData, PetitionerData, Registration
 from petitions.states import allowed_transitions
 from petitions.validation import (
+    identity_hints,
     validate_attachment,
     validate_id_number,
+    validate_lookup_id_number,
     validate_phone,
     validate_region_code,
 )
@@ -125,31 +126,57 @@ class PetitionerRefSerializer(serializers.ModelSerializer):
 
 
 class PetitionerLookupSerializer(serializers.Serializer):
-    """Query parameters of the petitioner lookup. At least one is required, so that the list
-    cannot be paged through: the front desk finds a person, it does not browse people."""
+    """Query parameters of the name search (GET). Full ID and phone numbers are not accepted in
+    a URL (access logs and proxies record URLs): those lookups are POSTed to
+    /api/v1/petitioners/lookup/."""
+
+    name = serializers.CharField(
+        max_length=50,
+        help_text=str(
+            _(
+                "Beginning of the name (traditional and simplified characters match). Only "
+                "people on cases you may see, or whom you found by an exact lookup, are listed."
+            )
+        ),
+    )
+
+
+class PetitionerExactLookupSerializer(serializers.Serializer):
+    """Body of POST /api/v1/petitioners/lookup/: an exact ID number, or a name with a phone
+    number. A resident ID number is checked (check character, birth date, region) and may be
+    given in its old 15-digit form."""
 
     id_number = serializers.CharField(
-        required=False, max_length=40, help_text=str(_("Exact ID number (any ID type)."))
+        max_length=40, required=False, allow_blank=True, default="", trim_whitespace=True
     )
     id_type = serializers.ChoiceField(
         choices=IdType.choices,
         required=False,
+        allow_null=True,
+        default=None,
         help_text=str(_("Narrows an ID number lookup to one ID type.")),
     )
-    phone = serializers.CharField(
-        required=False, max_length=30, help_text=str(_("Exact phone number."))
-    )
-    name = serializers.CharField(
-        required=False, max_length=50, help_text=str(_("Beginning of the name."))
-    )
+    name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not any(attrs.get(key, "").strip() for key in ("id_number", "phone", "name")):
-            message = _("Give an ID number, a phone number or the beginning of a name.")
-            raise serializers.ValidationError(
-                {"id_number": [message], "phone": [message], "name": [message]}
-            )
-        return attrs
+        if attrs["id_number"]:
+            try:
+                attrs["id_number"] = validate_lookup_id_number(
+                    attrs["id_number"], attrs.get("id_type")
+                )
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"id_number": _django_errors(exc)}) from None
+            return attrs
+        if attrs["name"].strip() and attrs["phone"].strip():
+            try:
+                attrs["phone"] = validate_phone(attrs["phone"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"phone": _django_errors(exc)}) from None
+            attrs["name"] = attrs["name"].strip()
+            return attrs
+        message = _("Give an ID number, or a name together with a phone number.")
+        raise serializers.ValidationError({"id_number": [message], "phone": [message]})
 
 
 class PetitionerInputSerializer(serializers.Serializer):
@@ -183,12 +210,27 @@ class PetitionerInputSerializer(serializers.Serializer):
             errors["phone"] = _django_errors(exc)
         if errors:
             raise serializers.ValidationError(errors)
-        if (
-            attrs["id_type"] == IdType.RESIDENT
-            and attrs["id_number"]
-            and not attrs.get("birth_date")
-        ):
-            attrs["birth_date"] = ric.get_birth_date(attrs["id_number"])
+        hints = identity_hints(attrs["id_number"]) if attrs["id_type"] == IdType.RESIDENT else None
+        if hints is not None:
+            # A resident ID states sex and birth date: a birth date given must agree with it;
+            # missing ones (and an unknown sex) are taken from it. A typed sex is kept as typed
+            # (the desk warns about a contradiction; the file can be corrected).
+            sex, born = hints
+            if attrs.get("birth_date") and attrs["birth_date"] != born:
+                raise serializers.ValidationError(
+                    {
+                        "birth_date": [
+                            _(
+                                "The ID number gives the birth date %(born)s. Check the birth "
+                                "date and the ID number: one of them is mistyped."
+                            )
+                            % {"born": born.isoformat()}
+                        ]
+                    }
+                )
+            attrs["birth_date"] = born
+            if attrs.get("sex") in (None, Sex.UNKNOWN):
+                attrs["sex"] = sex
         return attrs
 
 
@@ -212,6 +254,17 @@ def petitioner_data(attrs: dict[str, Any], existing: Petitioner | None) -> Petit
 
 class RevealInputSerializer(serializers.Serializer):
     field = serializers.ChoiceField(choices=[("id_number", "id_number"), ("phone", "phone")])
+    case_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=str(
+            _(
+                "The case of this person through which you see them (logged with the reveal). "
+                "Default: their newest case that you may see."
+            )
+        ),
+    )
 
 
 class RevealOutputSerializer(serializers.Serializer):

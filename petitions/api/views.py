@@ -19,14 +19,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import pii
+from core.logging import contains_personal_number
 from core.models import User
 from core.pagination import SafeCursorPagination
 from core.parsers import SafeJSONParser
-from petitions.models import Attachment, Case, CasePetitioner, Petitioner, Visit
+from core.text import name_key
+from petitions.models import Attachment, Case, CasePetitioner, FileLookup, Petitioner, Visit
 from petitions.selectors import (
     case_list_for,
+    cases_linking,
     cases_visible_to,
     get_case_for,
+    may_look_up_anyone,
     petitioners_visible_to,
 )
 from petitions.services import (
@@ -34,6 +38,7 @@ from petitions.services import (
     add_attachment,
     answer_on_spot,
     find_petitioner_by_id_number,
+    record_file_lookups,
     record_repeat_visit,
     register_case,
     reveal_pii,
@@ -50,6 +55,7 @@ from .serializers import (
     CaseIntakeSerializer,
     CaseListSerializer,
     CaseRegisteredSerializer,
+    PetitionerExactLookupSerializer,
     PetitionerInputSerializer,
     PetitionerLookupSerializer,
     PetitionerSerializer,
@@ -127,10 +133,13 @@ class ViewOrderedCursorPagination(SafeCursorPagination):
 # --- petitioners ----------------------------------------------------------------------------------
 
 
-def petitioners_with_case_count(user: User) -> QuerySet[Petitioner]:
-    """Visible petitioner files with the number of their cases the user can see, in one query
-    (counting cases the user cannot open would tell them about other centers' work)."""
-    qs = petitioners_visible_to(user)
+def petitioners_with_case_count(
+    user: User, base: QuerySet[Petitioner] | None = None
+) -> QuerySet[Petitioner]:
+    """Petitioner files (the visible ones, or ``base``) with the number of their cases the user
+    can see, in one query (counting cases the user cannot open would tell them about other
+    centers' work)."""
+    qs = petitioners_visible_to(user) if base is None else base
     if user.is_superuser:
         count = Count("case_links", distinct=True)
     else:
@@ -142,9 +151,33 @@ def petitioners_with_case_count(user: User) -> QuerySet[Petitioner]:
     return qs.annotate(case_count=count)
 
 
+def refuse_personal_numbers_in_url(request: Request) -> None:
+    """400 for an ID or phone number in the query string: URLs end up in access logs, proxies
+    and browser histories. Exact lookups are POSTed to /api/v1/petitioners/lookup/."""
+    for key, values in request.query_params.lists():
+        if key in {"id_number", "phone"} or any(
+            contains_personal_number(value) for value in values
+        ):
+            raise exceptions.ValidationError(
+                {
+                    key: [
+                        _(
+                            "ID and phone numbers are not accepted in a URL (access logs record "
+                            "URLs). Send them in the body of POST /api/v1/petitioners/lookup/."
+                        )
+                    ]
+                }
+            )
+
+
 class PetitionerViewSet(viewsets.GenericViewSet[Petitioner]):
-    """Petitioner files (一人一档): find a person by exact ID or phone number or a name prefix,
-    register or update a file, and reveal a full number (logged)."""
+    """Petitioner files (一人一档): find a person by an exact ID number or name + phone number
+    (POST lookup/) or a name prefix among the people you may see, register or update a file,
+    and reveal a full number on one of their cases (logged).
+
+    A file is visible through a case you may see (petitions.selectors.cases_visible_to), or,
+    for front-desk staff, for a working day after they found the person by an exact lookup.
+    Any other file is the same 404 as a file that does not exist."""
 
     serializer_class = PetitionerSerializer
     pagination_class = None
@@ -157,28 +190,80 @@ class PetitionerViewSet(viewsets.GenericViewSet[Petitioner]):
             return Petitioner.objects.none()
         return petitioners_with_case_count(actor_of(self.request))
 
+    def get_object(self) -> Petitioner:
+        """A visible file, or 404 whether it does not exist or is not the user's to open."""
+        found = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if found is None:
+            raise exceptions.NotFound(_("No such petitioner."))
+        return found
+
     @extend_schema(
-        summary="Find petitioners",
+        summary="Find petitioners by name",
+        description=(
+            "A name prefix search among the files you may see (traditional and simplified "
+            "characters match). ID and phone numbers are refused here with 400: they would be "
+            "recorded in access logs. Use POST /api/v1/petitioners/lookup/ for them."
+        ),
         parameters=[PetitionerLookupSerializer],
         responses={200: PetitionerSerializer(many=True), 400: BAD_REQUEST},
     )
     def list(self, request: Request) -> Response:
+        refuse_personal_numbers_in_url(request)
         query = PetitionerLookupSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        params = query.validated_data
-        qs = self.get_queryset()
-        # Exact numbers are matched on the keyed blind index (core.pii): the database never
-        # sees the number in clear, and the lookup uses the partial index on the hash.
-        if params.get("id_number", "").strip():
-            qs = qs.filter(id_number_hash=pii.blind_index(params["id_number"]))
-            if params.get("id_type"):
-                qs = qs.filter(id_type=params["id_type"])
-        if params.get("phone", "").strip():
-            qs = qs.filter(phone_hash=pii.blind_index(params["phone"]))
-        if params.get("name", "").strip():
-            qs = qs.filter(name__istartswith=params["name"].strip())
-        rows = qs.order_by("name", "id")[:MAX_LOOKUP_RESULTS]
+        key = name_key(query.validated_data["name"])
+        if not key:
+            raise exceptions.ValidationError({"name": [_("Give the beginning of a name.")]})
+        rows = (
+            self.get_queryset()
+            .filter(name_key__startswith=key)
+            .order_by("name_key", "id")[:MAX_LOOKUP_RESULTS]
+        )
         return Response(PetitionerSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Find a petitioner by an exact number",
+        description=(
+            "Exact lookup, with the numbers in the body so that they never appear in a URL: "
+            "`id_number` (a resident ID is checked, and its old 15-digit form finds the same "
+            "person as the 18-character form), or `name` with `phone` (traditional and "
+            "simplified characters match). Front-desk staff find anyone; the lookup is recorded "
+            "and opens the file to them for a working day. Others find only people on cases "
+            "they may see."
+        ),
+        request=PetitionerExactLookupSerializer,
+        responses={200: PetitionerSerializer(many=True), 400: BAD_REQUEST},
+    )
+    @action(detail=False, methods=["post"])
+    def lookup(self, request: Request) -> Response:
+        actor = actor_of(request)
+        serializer = PetitionerExactLookupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attrs = serializer.validated_data
+        base = (
+            Petitioner.objects.all() if may_look_up_anyone(actor) else petitioners_visible_to(actor)
+        )
+        if attrs["id_number"]:
+            how = FileLookup.How.ID_NUMBER
+            found = base.filter(
+                id_number_hash__in=pii.id_number_lookup_keys(attrs["id_number"], attrs["id_type"])
+            )
+            if attrs["id_type"]:
+                found = found.filter(id_type=attrs["id_type"])
+        else:
+            how = FileLookup.How.NAME_PHONE
+            found = base.filter(
+                name_key=name_key(attrs["name"]), phone_hash=pii.blind_index(attrs["phone"])
+            )
+        rows = list(
+            petitioners_with_case_count(actor, found).order_by("name_key", "id")[
+                :MAX_LOOKUP_RESULTS
+            ]
+        )
+        record_file_lookups(actor=actor, petitioners=rows, how=how)
+        response = Response(PetitionerSerializer(rows, many=True).data)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(
         summary="A petitioner file", responses={200: PetitionerSerializer, 404: NOT_FOUND}
@@ -212,6 +297,9 @@ class PetitionerViewSet(viewsets.GenericViewSet[Petitioner]):
             else None
         )
         petitioner = upsert_petitioner(actor=actor, data=petitioner_data(attrs, existing))
+        # Registering a person identifies them exactly: the file opens to the registering user
+        # like an exact lookup does, until a case of theirs makes it visible for good.
+        record_file_lookups(actor=actor, petitioners=[petitioner], how=FileLookup.How.REGISTERED)
         saved = self.get_queryset().get(pk=petitioner.pk)
         return Response(
             PetitionerSerializer(saved).data,
@@ -220,7 +308,11 @@ class PetitionerViewSet(viewsets.GenericViewSet[Petitioner]):
 
     @extend_schema(
         summary="Reveal a full ID or phone number",
-        description="Every reveal is logged with the user, the time and the address (PIPL Art 28).",
+        description=(
+            "Only on a case of this person that you may see (`case_id`, default their newest "
+            "such case; 403 when there is none). Every reveal is logged with the user, the case, "
+            "the time and the address (PIPL Art 28)."
+        ),
         request=RevealInputSerializer,
         responses={200: RevealOutputSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
     )
@@ -231,10 +323,23 @@ class PetitionerViewSet(viewsets.GenericViewSet[Petitioner]):
         serializer = RevealInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         field = serializer.validated_data["field"]
+        cases = cases_linking(actor, petitioner)
+        case_id = serializer.validated_data.get("case_id")
+        if case_id is not None:
+            case = cases.filter(pk=case_id).first()
+            if case is None:
+                raise exceptions.NotFound(_("No such case of this person."))
+        else:
+            case = cases.first()
+            if case is None:
+                raise exceptions.PermissionDenied(
+                    _("A full number is shown only on a case of this person that you may see.")
+                )
         value = reveal_pii(
             actor=actor,
             petitioner=petitioner,
             field_name=field,
+            case=case,
             ip=request.META.get("REMOTE_ADDR") or None,
         )
         response = Response(RevealOutputSerializer({"field": field, "value": value}).data)

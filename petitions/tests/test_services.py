@@ -47,17 +47,23 @@ def test_personal_numbers_are_not_stored_in_clear(cast):
 def test_reveal_is_logged_and_limited_to_roles_that_need_it(cast):
     number = resident_id()
     petitioner = make_petitioner(cast["reception"], id_number=number)
+    case = register(cast["reception"], petitioner).case
     assert (
-        reveal_pii(actor=cast["reception"], petitioner=petitioner, field_name="id_number") == number
+        reveal_pii(
+            actor=cast["reception"], petitioner=petitioner, field_name="id_number", case=case
+        )
+        == number
     )
     assert (
         PiiAccessLog.objects.filter(
-            user=cast["reception"], petitioner=petitioner, field="id_number"
+            user=cast["reception"], petitioner=petitioner, field="id_number", case=case
         ).count()
         == 1
     )
     with pytest.raises(PermissionDenied):
-        reveal_pii(actor=cast["archivist"], petitioner=petitioner, field_name="id_number")
+        reveal_pii(
+            actor=cast["archivist"], petitioner=petitioner, field_name="id_number", case=case
+        )
     assert PiiAccessLog.objects.count() == 1
 
 
