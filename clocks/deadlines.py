@@ -169,11 +169,14 @@ def meet_deadline(*, case: Case, kind: str, at: datetime, assignment_id: int | N
 
 
 def refresh_case_next_due(case_id: int) -> None:
-    """Set ``Case.next_due_at`` to the earliest due date of the case's running clocks (NULL if
+    """Set ``Case.next_due_at`` to the earliest due date of the case's running *duties* (NULL if
     none), in one UPDATE with a correlated subquery so that it cannot race a read-modify-write.
+    Windows (someone's right: the receiver's objection, the petitioner's review request) are not
+    the case's next deadline: on an accepted case the handling deadline shows.
     A denormalised field: Case history is deliberately not written for it."""
     earliest = (
-        Deadline.objects.filter(case_id=OuterRef("pk"), met_at__isnull=True)
+        Deadline.objects.duties()
+        .filter(case_id=OuterRef("pk"), met_at__isnull=True)
         .order_by("due_at")
         .values("due_at")[:1]
     )

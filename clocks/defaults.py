@@ -12,8 +12,12 @@ NATIONAL_DEFAULTS: list[tuple[str, int, str, str, int]] = [
     ("objection", 5, "working", f"{ARTICLE}第二十三条", 0),
     ("acceptance_notice", 15, "calendar", f"{ARTICLE}第二十三条", 0),
     ("handling", 60, "calendar", f"{ARTICLE}第三十四条", 30),
+    # review_request: the older name of the petitioner's window (review_window), kept for old rows
     ("review_request", 30, "calendar", f"{ARTICLE}第三十五条", 0),
+    # the petitioner's window to ask for review or re-review, from delivery of the written answer
+    ("review_window", 30, "calendar", f"{ARTICLE}第三十五条、第三十六条", 0),
     ("review_decision", 30, "calendar", f"{ARTICLE}第三十五条、第三十六条", 0),
+    ("re_review_decision", 30, "calendar", f"{ARTICLE}第三十六条", 0),
     # The supervisor sets the time limit on each order; this is only the default offered.
     ("supervision_order", 15, "calendar", "督办机关确定（默认期限）", 0),
 ]

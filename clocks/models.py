@@ -87,15 +87,73 @@ class CalendarYear(models.Model):
 # --- deadline rules --------------------------------------------------------------------------------
 
 
+class DeadlineCategory(models.TextChoices):
+    """Whose time limit a clock is (DOMAIN.md §5).
+
+    - A *duty* is an organ's obligation (screen, notify acceptance, handle, decide a review,
+      answer a supervision order): supervised, warned, escalated and counted overdue.
+    - A *window* is someone's right (the receiving organ's 5 working days to object to a
+      transfer, the petitioner's 30 days to ask for review): shown to whoever holds the right;
+      when it runs out the matter moves on (the assignment stands, the answer becomes final).
+      A window closes, it is never anyone's overdue work: the sweep neither warns nor escalates
+      it, the dashboard does not count it and it is not a case's "nearest deadline"."""
+
+    DUTY = "duty", _("Duty (supervised)")
+    WINDOW = "window", _("Window (a right that lapses)")
+
+
 class DeadlineKind(models.TextChoices):
+    """The clocks. Duties and windows are told apart by ``category`` (see DeadlineCategory):
+
+    duties   SCREENING (15 days from registration, Art 22), ACCEPTANCE_NOTICE (15 days, Art 23),
+             HANDLING (60 days from acceptance, +30 once, Art 34), REVIEW_DECISION and
+             RE_REVIEW_DECISION (30 days from the request, Arts 35-36), SUPERVISION_ORDER
+             (set by the supervisor), EXTENSION (legacy, unused);
+    windows  OBJECTION (the receiver's 5 working days to object, Art 23),
+             REVIEW_REQUEST_WINDOW (the petitioner's 30 days from delivery of the written answer
+             to ask for review or re-review, Arts 35-36), REVIEW_REQUEST (the older name of the
+             same window, kept for rows written before the split).
+    """
+
     SCREENING = "screening", _("Screening decision")
     OBJECTION = "objection", _("Objection to a transfer or assignment")
     ACCEPTANCE_NOTICE = "acceptance_notice", _("Written acceptance notice")
     HANDLING = "handling", _("Handling")
     REVIEW_REQUEST = "review_request", _("Request for review")
+    REVIEW_REQUEST_WINDOW = "review_window", _("Time to ask for review or re-review")
     REVIEW_DECISION = "review_decision", _("Review decision")
+    RE_REVIEW_DECISION = "re_review_decision", _("Re-review decision")
     SUPERVISION_ORDER = "supervision_order", _("Supervision order response")
     EXTENSION = "extension", _("Extension")
+
+    @property
+    def category(self) -> DeadlineCategory:
+        return category_of(self.value)
+
+    @property
+    def is_window(self) -> bool:
+        return self.value in WINDOW_KINDS
+
+
+# The windows (someone's right); every other kind is a duty (an organ's supervised obligation).
+WINDOW_KINDS: frozenset[str] = frozenset(
+    {
+        DeadlineKind.OBJECTION.value,
+        DeadlineKind.REVIEW_REQUEST.value,
+        DeadlineKind.REVIEW_REQUEST_WINDOW.value,
+    }
+)
+DUTY_KINDS: frozenset[str] = frozenset(DeadlineKind.values) - WINDOW_KINDS
+# Windows whose lapse has consequences an owning app records (the review window: the matter
+# becomes final, appeals.tasks.finalise_lapsed_windows); the sweep leaves closing them to it.
+# The sweep closes every other window that runs out (clocks.sweep).
+WINDOWS_CLOSED_BY_OWNER: frozenset[str] = frozenset(
+    {DeadlineKind.REVIEW_REQUEST.value, DeadlineKind.REVIEW_REQUEST_WINDOW.value}
+)
+
+
+def category_of(kind: str) -> DeadlineCategory:
+    return DeadlineCategory.WINDOW if kind in WINDOW_KINDS else DeadlineCategory.DUTY
 
 
 class DayType(models.TextChoices):
@@ -142,6 +200,10 @@ class DeadlineRule(models.Model):
             ),
         ]
 
+    @property
+    def category(self) -> DeadlineCategory:
+        return category_of(self.kind)
+
     def __str__(self) -> str:
         scope = self.province_region_code or _("national")
         return f"{self.get_kind_display()} ({scope}): {self.length} {self.get_day_type_display()}"
@@ -157,9 +219,24 @@ class WarningLevel(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
 
 
+class DeadlineQuerySet(models.QuerySet["Deadline"]):
+    def duties(self) -> DeadlineQuerySet:
+        """The organs' obligations: what is supervised, warned, escalated, counted overdue."""
+        return self.filter(kind__in=sorted(DUTY_KINDS))
+
+    def windows(self) -> DeadlineQuerySet:
+        """Someone's right to act within a time (see DeadlineCategory)."""
+        return self.filter(kind__in=sorted(WINDOW_KINDS))
+
+
 class Deadline(models.Model):
     """One running clock on a case, optionally per assignment (per-department clock). ``basis``
-    and ``day_type`` are copied from the rule so a later rule edit does not rewrite history."""
+    and ``day_type`` are copied from the rule so a later rule edit does not rewrite history.
+
+    A duty is met (``met_at``) when the organ acts; a window is closed (``met_at`` set too) when
+    the right is used or, by the sweep, at its due time when it runs out unused."""
+
+    objects = DeadlineQuerySet.as_manager()
 
     # No separate FK index: the (case, kind) index below starts with case_id and serves it.
     case = models.ForeignKey(
@@ -248,6 +325,14 @@ class Deadline(models.Model):
     @property
     def is_open(self) -> bool:
         return self.met_at is None
+
+    @property
+    def category(self) -> DeadlineCategory:
+        return category_of(self.kind)
+
+    @property
+    def is_window(self) -> bool:
+        return self.kind in WINDOW_KINDS
 
 
 # --- escalation and notifications ----------------------------------------------------------------

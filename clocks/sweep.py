@@ -1,16 +1,26 @@
-"""The deadline sweep (DOMAIN.md §5, §7): warning levels, overdue records, reminders and step-by-step
-escalation, as set-based SQL.
+"""The deadline sweep (DOMAIN.md §5, §7): warning levels, overdue records, reminders and
+escalation of the duties, and closing of the windows that ran out, as set-based SQL.
 
-Each pass is one statement that claims a batch of clocks needing a change (a new warning level,
-or the next escalation step when its delay has run)
-(``FOR UPDATE SKIP LOCKED``), updates them with a guard on the old value, and from the same
-RETURNING rows writes the simple-history rows, the case timeline events and the notification
-outbox rows. So:
-- no Python loop over open cases: Python only repeats the statement until a pass changes nothing;
-- idempotent: the guard (``warning_level <> target``, ``escalation_step = step - 1``) makes a second
-  run, or a concurrent one, find nothing to do; notification ``dedupe_key`` is unique as well;
+Each pass is one statement that claims a batch of clocks needing a change (``FOR UPDATE SKIP
+LOCKED``), updates them with a guard on the old value, and from the same RETURNING rows writes the
+simple-history rows, the case timeline events and the notification outbox rows. So:
+- no Python loop over open cases: Python only repeats the statement until a pass changes fewer
+  rows than the batch size;
+- one run reaches the fixed point: a claimed clock goes straight to its final state for ``now``
+  (its warning level and the *last* escalation step whose delay has run, counted from its due
+  time), so an immediate second run finds nothing to do. A clock that crosses several steps in
+  one run (the beat was stopped for days, or data was imported) gets one history row for the run
+  and one "escalated" event and one escalation notification per step crossed, so every role on
+  the way (head, supervisor, leader) is told;
+- idempotent: the guard (``warning_level``/``escalation_step`` unchanged since the claim) makes a
+  concurrent run skip the row, and notification ``dedupe_key`` is unique as well;
 - crash-safe: each batch commits on its own; a rerun finishes what a dead worker left;
 - bounded memory: only counts come back to Python.
+
+Duties and windows (clocks.models.DeadlineCategory): only duties are warned and escalated. A
+window (someone's right) that runs out is closed: ``met_at`` = its due time, a "window_closed" case
+event, never a warning or an escalation. Windows whose owner records more on lapse (the review
+window: the matter becomes final) are left to that owner (WINDOWS_CLOSED_BY_OWNER).
 The embedded SQLite default runs the same rules through the ORM (small data only).
 """
 
@@ -25,7 +35,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .deadlines import DEFAULT_WARNING_DAYS, warning_level_for
-from .models import Deadline, EscalationStep, Notification, NotificationKind, WarningLevel
+from .models import (
+    WINDOW_KINDS,
+    WINDOWS_CLOSED_BY_OWNER,
+    Deadline,
+    EscalationStep,
+    Notification,
+    NotificationKind,
+    WarningLevel,
+)
 
 BATCH_SIZE = 20_000
 
@@ -33,7 +51,8 @@ BATCH_SIZE = 20_000
 @dataclass
 class SweepResult:
     levels_changed: int = 0
-    escalated: int = 0
+    escalated: int = 0  # clocks that moved up one or more escalation steps
+    windows_closed: int = 0
 
 
 def _thresholds() -> dict[str, int]:
@@ -72,31 +91,40 @@ _AUDIENCE_SQL = """
 SWEEP_SQL = f"""
 WITH batch AS (
     SELECT d.id, d.warning_level AS old_level, d.escalation_step AS old_step, lv.level,
-           CASE WHEN lv.level = 'overdue' AND s.step IS NOT NULL
-                 AND COALESCE(d.overdue_since, %(now)s) + make_interval(days => s.after_days) <= %(now)s
-                THEN s.step ELSE d.escalation_step END AS new_step,
-           s.role AS step_role
+           COALESCE(st.step, d.escalation_step) AS new_step
     FROM supervision_deadline d
     CROSS JOIN LATERAL (SELECT {_LEVEL_SQL} AS level) lv
-    LEFT JOIN supervision_escalationstep s ON s.step = d.escalation_step + 1 AND s.is_active
+    -- The last step whose delay has run, counted from when the clock went overdue (its due
+    -- time): a clock overdue past several steps reaches the last one in this one statement.
+    LEFT JOIN LATERAL (
+        SELECT max(s.step) AS step FROM supervision_escalationstep s
+         WHERE lv.level = 'overdue' AND s.is_active AND s.step > d.escalation_step
+           AND COALESCE(d.overdue_since, d.due_at) + make_interval(days => s.after_days) <= %(now)s
+    ) st ON TRUE
     WHERE d.met_at IS NULL AND d.paused_at IS NULL
       AND d.due_at <= %(window_end)s
-      AND (d.warning_level <> lv.level
-           OR (lv.level = 'overdue' AND s.step IS NOT NULL
-               AND COALESCE(d.overdue_since, %(now)s) + make_interval(days => s.after_days) <= %(now)s))
+      -- windows (someone's right) are never warned or escalated: closed below when they run out
+      AND NOT (d.kind = ANY(%(window_kinds)s))
+      AND (d.warning_level <> lv.level OR st.step IS NOT NULL)
     LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
 ), changed AS (
     -- The guard on the old values makes a concurrent or repeated sweep a no-op for this row.
     UPDATE supervision_deadline d
        SET warning_level = b.level,
-           overdue_since = CASE WHEN b.level = 'overdue' THEN COALESCE(d.overdue_since, %(now)s)
+           overdue_since = CASE WHEN b.level = 'overdue' THEN COALESCE(d.overdue_since, d.due_at)
                                 ELSE d.overdue_since END,
            escalation_step = b.new_step
       FROM batch b
      WHERE d.id = b.id AND d.met_at IS NULL
        AND d.warning_level = b.old_level AND d.escalation_step = b.old_step
-    RETURNING d.*, b.old_level, b.old_step, b.step_role
+    RETURNING d.*, b.old_level, b.old_step
+), crossed AS (
+    -- every step a clock passed in this run: each role on the way is told, once
+    SELECT ch.id, ch.case_id, ch.kind, ch.due_at, ch.assignment_id, s.step, s.role
+      FROM changed ch
+      JOIN supervision_escalationstep s
+        ON s.is_active AND s.step > ch.old_step AND s.step <= ch.escalation_step
 ), hist AS (
     INSERT INTO supervision_historicaldeadline ({_HISTORY_COLUMNS},
                 history_date, history_change_reason, history_type, history_user_id)
@@ -109,9 +137,9 @@ WITH batch AS (
            jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'level', ch.warning_level, 'due_at', ch.due_at)
       FROM changed ch WHERE ch.warning_level <> ch.old_level
     UNION ALL
-    SELECT ch.case_id, 'escalated', '', '', NULL::bigint, %(now)s::timestamptz, '',
-           jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'step', ch.escalation_step, 'role', ch.step_role)
-      FROM changed ch WHERE ch.escalation_step <> ch.old_step
+    SELECT cr.case_id, 'escalated', '', '', NULL::bigint, %(now)s::timestamptz, '',
+           jsonb_build_object('deadline', cr.id, 'kind', cr.kind, 'step', cr.step, 'role', cr.role)
+      FROM crossed cr
 ), notes AS (
     INSERT INTO supervision_notification (recipient_id, audience_center_id, audience_department_id,
                 audience_role, case_id, kind, title, body, created_at, delivery, attempts, dedupe_key)
@@ -132,28 +160,57 @@ WITH batch AS (
      WHERE ch.warning_level <> ch.old_level AND ch.warning_level <> 'on_time'
     UNION ALL
     SELECT NULL::bigint, c.center_id,
-           CASE WHEN ch.step_role = 'head' THEN COALESCE(a.department_id, lead.department_id) END,
-           ch.step_role, ch.case_id, 'escalation', c.number,
-           ch.kind || ':step' || ch.escalation_step, %(now)s::timestamptz, 'pending', 0,
-           'esc:' || ch.id || ':' || ch.escalation_step || ':' || extract(epoch FROM ch.due_at)::bigint
-      FROM changed ch
-      JOIN petitions_case c ON c.id = ch.case_id
-      LEFT JOIN routing_assignment a ON a.id = ch.assignment_id
+           CASE WHEN cr.role = 'head' THEN COALESCE(a.department_id, lead.department_id) END,
+           cr.role, cr.case_id, 'escalation', c.number,
+           cr.kind || ':step' || cr.step, %(now)s::timestamptz, 'pending', 0,
+           'esc:' || cr.id || ':' || cr.step || ':' || extract(epoch FROM cr.due_at)::bigint
+      FROM crossed cr
+      JOIN petitions_case c ON c.id = cr.case_id
+      LEFT JOIN routing_assignment a ON a.id = cr.assignment_id
       LEFT JOIN LATERAL (
           SELECT la.department_id FROM routing_assignment la
-           WHERE la.case_id = ch.case_id AND la.role = 'lead'
+           WHERE la.case_id = cr.case_id AND la.role = 'lead'
              AND la.state IN ('pending', 'signed', 'accepted')
            LIMIT 1) lead ON TRUE
-     WHERE ch.escalation_step <> ch.old_step
     ON CONFLICT (dedupe_key) DO NOTHING
+),
+-- Windows that ran out: closed at their due time (met_at = due_at), one history row and one
+-- "window_closed" case event each; never warned, never escalated, never anyone's overdue work.
+-- Windows are not part of Case.next_due_at (deadlines.refresh_case_next_due), so closing one
+-- leaves it as it is.
+wbatch AS (
+    SELECT d.id FROM supervision_deadline d
+     WHERE d.met_at IS NULL AND d.paused_at IS NULL AND d.due_at < %(now)s
+       AND d.kind = ANY(%(closable_windows)s)
+     LIMIT %(limit)s
+       FOR UPDATE OF d SKIP LOCKED
+), wclosed AS (
+    UPDATE supervision_deadline d SET met_at = d.due_at
+      FROM wbatch b WHERE d.id = b.id AND d.met_at IS NULL
+    RETURNING d.*
+), whist AS (
+    INSERT INTO supervision_historicaldeadline ({_HISTORY_COLUMNS},
+                history_date, history_change_reason, history_type, history_user_id)
+    SELECT {_HISTORY_COLUMNS}, %(now)s, 'window closed', '~', NULL FROM wclosed
+), wevents AS (
+    INSERT INTO petitions_caseevent (case_id, kind, from_state, to_state, actor_id, at, message, data)
+    SELECT w.case_id, 'window_closed', '', '', NULL::bigint, %(now)s::timestamptz, '',
+           jsonb_build_object('deadline', w.id, 'kind', w.kind, 'due_at', w.due_at,
+                              'assignment', w.assignment_id)
+      FROM wclosed w
 )
-SELECT count(*), count(*) FILTER (WHERE warning_level <> old_level),
-       count(*) FILTER (WHERE escalation_step <> old_step)
-  FROM changed
+SELECT (SELECT count(*) FROM changed),
+       (SELECT count(*) FROM changed WHERE warning_level <> old_level),
+       (SELECT count(*) FROM changed WHERE escalation_step <> old_step),
+       (SELECT count(*) FROM wclosed)
 """
 
 
 def _run_batches(sql: str, params: dict[str, Any]) -> SweepResult:
+    """Repeat ``sql`` until a pass changes fewer rows than the batch size. Each pass takes every
+    clock it claims to its final state for ``now`` (level, last escalation step due, or closed),
+    so a clock is changed at most once per run and an immediate second run finds nothing; rows
+    another sweep holds (SKIP LOCKED) are that sweep's to finish."""
     result = SweepResult()
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -163,17 +220,19 @@ def _run_batches(sql: str, params: dict[str, Any]) -> SweepResult:
             cursor.execute("SET LOCAL enable_hashjoin = off")
             cursor.execute("SET LOCAL enable_mergejoin = off")
             cursor.execute(sql, params)
-            changed, levels, escalated = cursor.fetchone()
+            changed, levels, escalated, closed = cursor.fetchone()
         result.levels_changed += int(levels)
         result.escalated += int(escalated)
-        if int(changed) < int(params["limit"]):
+        result.windows_closed += int(closed)
+        if max(int(changed), int(closed)) < int(params["limit"]):
             return result
 
 
 def run_deadline_checks(
     *, now: datetime | None = None, batch_size: int = BATCH_SIZE
 ) -> SweepResult:
-    """One sweep: move warning levels, record overdue, remind handlers, escalate step by step."""
+    """One sweep: move the duties' warning levels, record overdue, remind handlers, escalate to
+    the last step due, close the windows that ran out. One run reaches the fixed point."""
     now = now or timezone.now()
     if connection.vendor != "postgresql":
         return _run_with_orm(now)
@@ -182,6 +241,8 @@ def run_deadline_checks(
         "now": now,
         "window_end": now + timedelta(days=thresholds["approaching"] + 1),
         "limit": batch_size,
+        "window_kinds": sorted(WINDOW_KINDS),
+        "closable_windows": sorted(WINDOW_KINDS - WINDOWS_CLOSED_BY_OWNER),
         **thresholds,
     }
     result = _run_batches(SWEEP_SQL, params)
@@ -197,10 +258,27 @@ def _run_with_orm(now: datetime) -> SweepResult:
     from petitions.models import CaseEvent
 
     result = SweepResult()
-    steps = {s.step: s for s in EscalationStep.objects.filter(is_active=True)}
-    for deadline in Deadline.objects.filter(
-        met_at__isnull=True, paused_at__isnull=True
+    steps = list(EscalationStep.objects.filter(is_active=True).order_by("step"))
+    open_clocks = Deadline.objects.filter(met_at__isnull=True, paused_at__isnull=True)
+    for window in open_clocks.filter(
+        kind__in=sorted(WINDOW_KINDS - WINDOWS_CLOSED_BY_OWNER), due_at__lt=now
     ).select_related("case"):
+        with transaction.atomic():
+            window.met_at = window.due_at
+            window._change_reason = "window closed"  # type: ignore[attr-defined]
+            window.save(update_fields=["met_at"])
+            CaseEvent.objects.create(
+                case=window.case,
+                kind="window_closed",
+                at=now,
+                data={
+                    "deadline": window.pk,
+                    "kind": window.kind,
+                    "assignment": window.assignment_id,
+                },
+            )
+            result.windows_closed += 1
+    for deadline in open_clocks.duties().select_related("case"):
         with transaction.atomic():
             level = warning_level_for(deadline.due_at, now, _thresholds())
             fields = []
@@ -208,7 +286,7 @@ def _run_with_orm(now: datetime) -> SweepResult:
                 deadline.warning_level = level
                 fields.append("warning_level")
                 if level == WarningLevel.OVERDUE and deadline.overdue_since is None:
-                    deadline.overdue_since = now
+                    deadline.overdue_since = deadline.due_at
                     fields.append("overdue_since")
                 CaseEvent.objects.create(
                     case=deadline.case,
@@ -231,32 +309,36 @@ def _run_with_orm(now: datetime) -> SweepResult:
                         },
                     )
                 result.levels_changed += 1
-            step = steps.get(deadline.escalation_step + 1)
-            if (
-                deadline.warning_level == WarningLevel.OVERDUE
-                and step is not None
-                and deadline.overdue_since
+            crossed = [
+                step
+                for step in steps
+                if deadline.warning_level == WarningLevel.OVERDUE
+                and deadline.overdue_since is not None
+                and step.step > deadline.escalation_step
                 and deadline.overdue_since + timedelta(days=step.after_days) <= now
-            ):
-                deadline.escalation_step = step.step
+            ]
+            if crossed:
+                deadline.escalation_step = crossed[-1].step
                 fields.append("escalation_step")
-                CaseEvent.objects.create(
-                    case=deadline.case,
-                    kind="escalated",
-                    at=now,
-                    data={"deadline": deadline.pk, "step": step.step, "role": step.role},
-                )
-                Notification.objects.get_or_create(
-                    dedupe_key=f"esc:{deadline.pk}:{step.step}:{int(deadline.due_at.timestamp())}",
-                    defaults={
-                        "case": deadline.case,
-                        "audience_center": deadline.case.center,
-                        "audience_role": step.role,
-                        "kind": NotificationKind.ESCALATION,
-                        "title": deadline.case.number,
-                        "body": f"{deadline.kind}:step{step.step}",
-                    },
-                )
+                for step in crossed:
+                    CaseEvent.objects.create(
+                        case=deadline.case,
+                        kind="escalated",
+                        at=now,
+                        data={"deadline": deadline.pk, "step": step.step, "role": step.role},
+                    )
+                    Notification.objects.get_or_create(
+                        dedupe_key=f"esc:{deadline.pk}:{step.step}:"
+                        f"{int(deadline.due_at.timestamp())}",
+                        defaults={
+                            "case": deadline.case,
+                            "audience_center": deadline.case.center,
+                            "audience_role": step.role,
+                            "kind": NotificationKind.ESCALATION,
+                            "title": deadline.case.number,
+                            "body": f"{deadline.kind}:step{step.step}",
+                        },
+                    )
                 result.escalated += 1
             if fields:
                 deadline._change_reason = "deadline sweep"  # type: ignore[attr-defined]

@@ -199,7 +199,9 @@ def at_risk_deadlines(
     # deadline_open_due_idx instead of reading every clock ever opened.
     window_end = now + timedelta(days=_thresholds()["approaching"] + 1)
     qs = (
-        Deadline.objects.filter(
+        # Duties only: a window (someone's right) is never overdue work (clocks.models).
+        Deadline.objects.duties()
+        .filter(
             met_at__isnull=True,
             due_at__lte=window_end,
             warning_level__in=AT_RISK_LEVELS,

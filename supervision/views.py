@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from clocks.deadlines import CHINA_TZ
-from clocks.models import DeadlineKind, WarningLevel
+from clocks.models import DUTY_KINDS, DeadlineKind, WarningLevel
 from clocks.notify import describe, mark_read, notifications_for
 from core.models import User
 from core.roles import Role
@@ -99,7 +99,11 @@ class FilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("Deadline kind"),
         required=False,
-        choices=[("", gettext_lazy("All kinds")), *DeadlineKind.choices],
+        # duties only: windows (someone's right) are never at risk (clocks.models)
+        choices=[
+            ("", gettext_lazy("All kinds")),
+            *[(k, label) for k, label in DeadlineKind.choices if k in DUTY_KINDS],
+        ],
     )
     level = forms.ChoiceField(
         label=gettext_lazy("Warning level"),

@@ -40,7 +40,9 @@ def test_migration_seeded_the_national_default_rules():
         "acceptance_notice": (15, "calendar", 0),
         "handling": (60, "calendar", 30),
         "review_request": (30, "calendar", 0),
+        "review_window": (30, "calendar", 0),
         "review_decision": (30, "calendar", 0),
+        "re_review_decision": (30, "calendar", 0),
         "supervision_order": (15, "calendar", 0),
     }
 
