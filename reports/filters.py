@@ -195,7 +195,7 @@ class ReportFilterForm(forms.Form):
             return self.scope.get(pk=int(raw))
         except Center.DoesNotExist:
             # outside the viewer's scope is the same as not there: 404 (see module docstring)
-            raise Http404("No such center") from None
+            raise Http404() from None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -516,3 +516,10 @@ def compute(f: ReportFilters, *, now: datetime | None = None) -> Report:
         "overdue": counts["overdue"],
     }
     return Report(filters=f, indicators=values, counts=all_counts, computed_at=now)
+
+
+def compute_cached(f: ReportFilters, *, now: datetime | None = None) -> Report:
+    """compute(), kept for REPORTS_CACHE_SECONDS (reports.cache)."""
+    from .cache import cached
+
+    return cached("indicators", f, lambda: compute(f, now=now))

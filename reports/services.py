@@ -149,7 +149,7 @@ def start_export(
 
 def _file_name(job: ExportJob) -> str:
     stamp = timezone.now().astimezone(CHINA_TZ).strftime("%Y%m%d-%H%M%S")
-    return f"{_('ledger')}-{stamp}-{job.pk}.{job.format}"
+    return f"{_('Ledger')}-{stamp}-{job.pk}.{job.format}"
 
 
 def run_export(job_id: int) -> None:

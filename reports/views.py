@@ -31,14 +31,16 @@ from core.errors import PermissionDenied as ServicePermissionDenied
 from core.models import Department, User
 from core.pdf import build_document
 
+from .cache import cached
 from .filters import CHINA_TZ, ReportFilterForm, ReportFilters, may_view_reports, parse_filters
-from .indicators import COUNT_LABELS, compute, format_rate
+from .indicators import COUNT_LABELS, compute_cached, format_rate
 from .ledger import COLUMNS, DEFAULT_COLUMNS, STATE_CHOICES, may_export_full_ids
 from .models import ExportFormat, ExportState, SuggestionState
 from .selectors import (
     AGE_BUCKETS,
     Bulletin,
     aging_of_open_cases,
+    by_department,
     by_subordinate_center,
     league_table,
     month_bulletin,
@@ -100,21 +102,18 @@ def index(request: HttpRequest) -> HttpResponse:
     context = _base_context(form, filters)
     if filters is not None:
         now = timezone.now()
-        report = compute(filters, now=now)
-        trend = monthly_trend(filters)
-        aging = aging_of_open_cases(filters, now)
-        centers = by_subordinate_center(filters)
-        league = league_table(filters, now)
-        overdue = overdue_by_department(filters, now)
-        by_department = [
-            {
-                "name": f"{r.department.center.name} · {r.department.name}",
-                "assigned": r.assigned,
-                "completion": r.completion_rate,
-            }
-            for r in league
-            if r.assigned or r.completion[1]
-        ]
+        report = compute_cached(filters, now=now)
+        trend, aging, centers, overdue, departments = cached(
+            "charts",
+            filters,
+            lambda: (
+                monthly_trend(filters),
+                aging_of_open_cases(filters, now),
+                by_subordinate_center(filters),
+                overdue_by_department(filters, now),
+                by_department(filters, now),
+            ),
+        )
         aging_labels = {
             key: (
                 _("%(low)s–%(high)s days") % {"low": low, "high": high}
@@ -133,7 +132,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 "open": _("Open cases"),
             },
             "trend": trend,
-            "by_department": by_department,
+            "by_department": departments,
             "aging": [
                 {"bucket": str(aging_labels[a["bucket"]]), "count": a["count"]} for a in aging
             ],
@@ -144,7 +143,7 @@ def index(request: HttpRequest) -> HttpResponse:
             report=report,
             count_rows=[(k, COUNT_LABELS[k], v) for k, v in report.counts.items()],
             trend=trend,
-            by_department=by_department,
+            by_department=departments,
             aging=chart_data["aging"],
             by_center=centers,
             overdue=overdue,
@@ -227,7 +226,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         job = exports_of(user).get(pk=pk)
     except Exception:  # noqa: BLE001 - DoesNotExist or a bad id: the same 404
-        raise Http404("No such export") from None
+        raise Http404() from None
     return render(
         request,
         "reports/export.html",
@@ -247,7 +246,7 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     _require_reports(user)
     job = exports_of(user).filter(pk=pk, state=ExportState.DONE).first()
     if job is None or not job.file:
-        raise Http404("No such export")
+        raise Http404()
     return FileResponse(open_export(job), as_attachment=True, filename=job.file_name)
 
 
@@ -262,7 +261,7 @@ def league(request: HttpRequest) -> HttpResponse:
     filters, form = _filters_or_errors(request, user)
     context = _base_context(form, filters)
     if filters is not None:
-        context["rows"] = league_table(filters)
+        context["rows"] = cached("league", filters, lambda: league_table(filters))
     return render(request, "reports/league.html", context)
 
 
@@ -274,7 +273,9 @@ def staff(request: HttpRequest) -> HttpResponse:
     filters, form = _filters_or_errors(request, user)
     context = _base_context(form, filters)
     if filters is not None:
-        context["rows"] = staff_records(filters, staff_in_scope(filters))
+        context["rows"] = cached(
+            "staff", filters, lambda: staff_records(filters, staff_in_scope(filters))
+        )
     return render(request, "reports/staff.html", context)
 
 
@@ -288,7 +289,7 @@ def staff_record(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("reports:staff")
     member = next((u for u in staff_in_scope(filters) if u.pk == pk), None)
     if member is None:
-        raise Http404("No such staff member")
+        raise Http404()
     (row,) = staff_records(filters, [member])
     context = _base_context(form, filters)
     context.update(row=row, member=member, cases=staff_cases(filters, member))
@@ -308,7 +309,7 @@ def _month(request: HttpRequest) -> date:
         year, month = (int(p) for p in raw.split("-"))
         return date(year, month, 1)
     except (ValueError, TypeError):
-        raise Http404("Bad month") from None
+        raise Http404() from None
 
 
 def _bulletin(request: HttpRequest, user: User) -> tuple[Bulletin, ReportFilterForm]:
@@ -318,7 +319,7 @@ def _bulletin(request: HttpRequest, user: User) -> tuple[Bulletin, ReportFilterF
     query["from"], query["to"] = month.isoformat(), end.isoformat()
     filters, form = parse_filters(query, user=user)
     if filters is None:
-        raise Http404("Bad filters")
+        raise Http404()
     return month_bulletin(filters, month), form
 
 
@@ -520,7 +521,7 @@ def suggestion(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     item = suggestions_visible_to(user).filter(pk=pk).first()
     if item is None:
-        raise Http404("No such suggestion")
+        raise Http404()
     may_respond = item.state == SuggestionState.SENT and (
         user.is_superuser or (user.department_id == item.department_id and user.has_role("head"))
     )

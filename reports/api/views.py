@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from core.models import User
 from reports.filters import may_view_reports, parse_filters
-from reports.indicators import compute
+from reports.indicators import compute_cached
 from reports.ledger import COLUMNS, DEFAULT_COLUMNS
 from reports.models import ExportFormat, ExportJob, ExportState
 from reports.services import InvalidExport, exports_of, open_export, start_export
@@ -103,7 +103,7 @@ class IndicatorsView(APIView):
         filters, form = parse_filters(request.query_params, user=user)
         if filters is None:
             return Response(_form_errors(form), status=status.HTTP_400_BAD_REQUEST)
-        return Response(compute(filters).as_dict())
+        return Response(compute_cached(filters).as_dict())
 
 
 class ExportInputSerializer(serializers.Serializer):
@@ -170,7 +170,7 @@ def _own_job(request: Request, pk: int) -> ExportJob:
     try:
         return exports_of(user).get(pk=pk)
     except ExportJob.DoesNotExist:
-        raise Http404("No such export") from None
+        raise Http404() from None
 
 
 class ExportDetailView(APIView):
@@ -192,5 +192,5 @@ class ExportDownloadView(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         job = _own_job(request, pk)
         if job.state != ExportState.DONE or not job.file:
-            raise Http404("Not ready")
+            raise Http404()
         return FileResponse(open_export(job), as_attachment=True, filename=job.file_name)

@@ -341,6 +341,12 @@ def build_scenario(org, cast) -> Scenario:
     return s
 
 
+@pytest.fixture(autouse=True)
+def _no_report_cache(settings):
+    """Figures are cached in Redis for a few minutes in production; tests compute them fresh."""
+    settings.REPORTS_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def scenario(org, cast) -> Scenario:
     return build_scenario(org, cast)

@@ -31,6 +31,7 @@ def test_supervisor_sees_charts_and_exports_a_ledger(page: Page, org, cast, sett
         department.save(update_fields=["name"])
     build_scenario(org, cast)
     build_scenario(org, cast)
+    settings.REPORTS_CACHE_SECONDS = 0
     settings.REPORTS_INLINE_EXPORT_MAX_ROWS = 0  # every export goes through the worker
     settings.REPORTS_EXPORT_CHUNK = 5
 
@@ -72,7 +73,8 @@ def test_supervisor_sees_charts_and_exports_a_ledger(page: Page, org, cast, sett
     assert all(n.startswith("R") for n in numbers)
 
 
-def test_reports_page_prints_its_tables(page: Page, org, cast):
+def test_reports_page_prints_its_tables(page: Page, org, cast, settings):
+    settings.REPORTS_CACHE_SECONDS = 0
     build_scenario(org, cast)
     login(page, "supervisor", PASSWORD)
     page.goto(f"/reports/?{QUERY}")
