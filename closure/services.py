@@ -69,12 +69,9 @@ from .selectors import (
 )
 from .tokens import evaluation_path, hash_token, new_salt, token_for
 
-# The petitioner's 30-day window to ask for review (Art 35) is a window, not a duty: the clock
-# engine names it REVIEW_REQUEST_WINDOW once clocks/ has the window kinds; until then the
-# review_request rule (30 calendar days, Art 35) is the same clock.
-REVIEW_WINDOW_KIND: str = getattr(
-    DeadlineKind, "REVIEW_REQUEST_WINDOW", DeadlineKind.REVIEW_REQUEST
-)
+# The petitioner's 30-day window to ask for review (Art 35): a window (a right that lapses), not a
+# duty; the sweep does not warn about it, and appeals closes it (review requested, or lapsed).
+REVIEW_WINDOW_KIND: str = DeadlineKind.REVIEW_REQUEST_WINDOW
 RETURN_VISIT_WORKING_DAYS = 5  # a dissatisfied verdict is followed up within a working week
 CENTER_EVALUATION_ROLES = (Role.RECEPTION, Role.TRIAGE, Role.SUPERVISOR)
 
