@@ -78,7 +78,10 @@ class TerminationProposalForm(_CaseForm):
 class TerminationDecisionForm(_CaseForm):
     decision = forms.ChoiceField(
         label=_("Decision"),
-        choices=[("approve", _("Approve")), ("reject", _("Do not approve"))],
+        choices=[
+            ("approve", _("Agree to the proposal")),
+            ("reject", _("Do not agree to the proposal")),
+        ],
         widget=forms.RadioSelect,
     )
     opinion = _text(_("Opinion (required when not approving)"), rows=3, required=False)
