@@ -28,7 +28,12 @@ from routing.forms import (
 )
 from routing.selectors import case_departments
 
-from .services import MAX_EXTENSION_DAYS, order_departments
+from .services import (
+    MAX_EXTENSION_DAYS,
+    finding_departments,
+    finding_officers,
+    order_departments,
+)
 
 DEFAULT_ORDER_DAYS = 15  # the seeded default for a supervision order's response (DeadlineRule)
 DEFAULT_RESPONSIBILITY_DAYS = 30
@@ -255,8 +260,9 @@ class FindingForm(CaseForm):
         officer = self.fields["officer"]
         assert isinstance(department, forms.ModelChoiceField)
         assert isinstance(officer, forms.ModelChoiceField)
-        department.queryset = case_departments(self.case)
-        officer.queryset = department_staff_of(self.case)
+        # only those who had a part in the case (supervision.services.findings)
+        department.queryset = finding_departments(self.case)
+        officer.queryset = finding_officers(self.case)
         self.fields["department"].help_text = _("Name the department, the officer, or both.")
 
 

@@ -44,6 +44,8 @@ from .extensions import (
     request_extension,
 )
 from .findings import (
+    finding_departments,
+    finding_officers,
     record_accountability_finding,
 )
 from .leader import (
@@ -71,6 +73,8 @@ from .reminders import (
 )
 
 __all__ = [
+    "finding_departments",
+    "finding_officers",
     "CaseOverlays",
     "DEPARTMENT_ROLES",
     "ExtensionDecision",

@@ -1,9 +1,16 @@
-"""Accountability findings (责任倒查) against the officer or department that failed."""
+"""Accountability findings (责任倒查) against the officer or department that failed.
+
+Only those who had a part in the case may be named (issue 13 #4): a department that held an
+assignment on it (lead or assisting, in any center of its transfer chain: a transfer moves the
+same case, so its assignments stay on it), and a person who held one of those assignments (signed
+for it or handled it) or heads a department that did. A cancelled assignment was never held.
+"""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +21,7 @@ from core.models import Department, User
 from core.roles import Role
 from petitions.models import Case
 from petitions.services import record_event
+from routing.models import Assignment, AssignmentState
 from supervision.models import (
     AccountabilityFinding,
 )
@@ -27,6 +35,32 @@ from .common import (
 )
 
 # --- accountability (责任倒查) ----------------------------------------------------------------------
+
+
+def _held_assignments(case: Case) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(case_id=case.pk).exclude(state=AssignmentState.CANCELLED)
+
+
+def finding_departments(case: Case) -> QuerySet[Department]:
+    """The departments a finding on ``case`` may name: those that held an assignment on it."""
+    return Department.objects.filter(
+        pk__in=_held_assignments(case).values("department_id")
+    ).order_by("center__path", "id")
+
+
+def finding_officers(case: Case) -> QuerySet[User]:
+    """The people a finding on ``case`` may name: who signed for or handled an assignment on it,
+    and the heads of the departments that held one."""
+    held = _held_assignments(case)
+    return (
+        User.objects.filter(
+            Q(pk__in=held.exclude(handler=None).values("handler_id"))
+            | Q(pk__in=held.exclude(signed_by=None).values("signed_by_id"))
+            | Q(department_id__in=held.values("department_id"), roles__role=Role.HEAD)
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 def record_accountability_finding(
@@ -49,8 +83,18 @@ def record_accountability_finding(
     visible = visible_center_ids(actor)
     if department is not None and department.center_id not in visible:
         errors["department"] = [_("Choose a department of a center you supervise.")]
+    elif department is not None and not finding_departments(case).filter(pk=department.pk).exists():
+        errors["department"] = [
+            _("%(department)s held no assignment on this case; name only those who had a part.")
+            % {"department": department.name}
+        ]
     if officer is not None and officer.center_id not in visible:
         errors["officer"] = [_("Choose a staff member of a center you supervise.")]
+    elif officer is not None and not finding_officers(case).filter(pk=officer.pk).exists():
+        errors["officer"] = [
+            _("%(officer)s had no part in this case; name only those who had a part.")
+            % {"officer": officer}
+        ]
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

@@ -306,6 +306,11 @@ def test_findings_need_a_target(cast, case):
     )
     assert made.status_code == 201 and made.json()["officer"] == "police"
     assert AccountabilityFinding.objects.count() == 1
+    bystander = client_for(cast["supervisor"]).post(
+        url, {"finding": "超期未办", "officer": cast["justice"].pk}, format="json"
+    )
+    assert bystander.status_code == 400 and "officer" in bystander.json()
+    assert AccountabilityFinding.objects.count() == 1
 
 
 def test_bulletins_are_scoped_to_what_the_issuer_may_see(org, cast, case):

@@ -19,7 +19,7 @@ from core.roles import Role
 from petitions.models import Case, CaseEvent
 from petitions.services import answer_on_spot
 from petitions.testing import register
-from routing.models import Assignment, NoticeKind, WrittenNotice
+from routing.models import Assignment, AssignmentState, NoticeKind, WrittenNotice
 from routing.services import DepartmentDue, accept_assignment, assign_case, sign_for_assignment
 from supervision.models import (
     AccountabilityFinding,
@@ -616,13 +616,12 @@ def test_findings_need_a_department_or_an_officer(org, cast):
     assert Notification.objects.filter(case=case, recipient=cast["police"]).exists()
 
 
-def test_findings_are_recorded_on_closed_cases_within_the_supervised_centers(org, cast):
-    case = register(cast["reception"]).case
-    answer_on_spot(actor=cast["reception"], case=case, answer="已解答")
+def test_findings_are_recorded_within_the_supervised_centers(org, cast):
+    case, _ = handling_case(org, cast)
     record = record_accountability_finding(
         actor=cast["leader"],
         case=case,
-        department=org.dept(org.county_a, DepartmentKind.COURT),
+        department=org.dept(org.city, DepartmentKind.POLICE),
         finding="答复不规范",
     )
     assert record.history.get().history_user == cast["leader"]
@@ -637,6 +636,63 @@ def test_findings_are_recorded_on_closed_cases_within_the_supervised_centers(org
     with pytest.raises(PermissionDenied):
         record_accountability_finding(
             actor=cast["police"], case=case, officer=cast["police"], finding="x"
+        )
+
+
+def test_findings_name_only_those_who_held_an_assignment_on_the_case(org, cast, court_head):
+    """Issue 13 #4: no finding (and no notification) against a bystander."""
+    case, _ = handling_case(org, cast, assisting=[DepartmentKind.COURT])
+    procuratorate = org.dept(org.city, DepartmentKind.PROCURATORATE)
+    for kwargs, field in [
+        ({"department": procuratorate}, "department"),
+        ({"officer": cast["procuratorate"]}, "officer"),
+        ({"officer": cast["court"]}, "officer"),  # the court assisted, but not through him
+    ]:
+        with pytest.raises(ValidationError) as err:
+            record_accountability_finding(
+                actor=cast["supervisor"], case=case, finding="超期未办", **kwargs
+            )
+        assert field in err.value.message_dict
+    assert not AccountabilityFinding.objects.exists()
+    assert not Notification.objects.filter(recipient=cast["procuratorate"]).exists()
+    # the lead and the assisting department, the officer who handled it, the heads of both
+    for kwargs in [
+        {"department": org.dept(org.city, DepartmentKind.COURT)},
+        {"department": org.dept(org.city, DepartmentKind.POLICE), "officer": cast["police"]},
+        {"officer": cast["head"]},
+        {"officer": court_head},
+    ]:
+        record_accountability_finding(
+            actor=cast["supervisor"], case=case, finding="超期未办", **kwargs
+        )
+    assert AccountabilityFinding.objects.filter(case=case).count() == 4
+
+
+def test_findings_may_name_departments_along_the_transfer_chain(org, cast):
+    case, _ = handling_case(org, cast)
+    city_police = org.dept(org.city, DepartmentKind.POLICE)
+    Assignment.objects.filter(case=case).update(state=AssignmentState.RETURNED)
+    Case.objects.filter(pk=case.pk).update(center=org.county_a)
+    Assignment.objects.create(
+        case=case,
+        department=org.dept(org.county_a, DepartmentKind.POLICE),
+        role="lead",
+        state=AssignmentState.PENDING,
+        due_at=timezone.now() + timedelta(days=60),
+        assigned_by=cast["county_triage"],
+        assigned_at=timezone.now(),
+    )
+    case.refresh_from_db()
+    for department in (city_police, org.dept(org.county_a, DepartmentKind.POLICE)):
+        record_accountability_finding(
+            actor=cast["supervisor"], case=case, department=department, finding="推诿"
+        )
+    with pytest.raises(ValidationError):
+        record_accountability_finding(
+            actor=cast["supervisor"],
+            case=case,
+            department=org.dept(org.county_a, DepartmentKind.COURT),
+            finding="x",
         )
 
 
