@@ -8,6 +8,7 @@ waits for, or fails because of, the broker.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 from django.core.mail import send_mail
@@ -19,7 +20,14 @@ from django.utils.translation import gettext as _
 from core.models import User
 from petitions.models import CaseEvent
 
-from .models import DeliveryState, Notification, NotificationKind, NotificationRead
+from .models import (
+    DeadlineKind,
+    DeliveryState,
+    Notification,
+    NotificationKind,
+    NotificationRead,
+    WarningLevel,
+)
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -120,6 +128,30 @@ def notifications_for(user: User) -> QuerySet[Notification]:
     return base.filter(Q(recipient=user) | audience)
 
 
+_LEVEL_BODY = re.compile(r"^(?P<kind>[a-z_]+):(?P<level>[a-z_]+)$")
+_STEP_BODY = re.compile(r"^(?P<kind>[a-z_]+):step(?P<step>\d+)$")
+
+
+def describe_detail(body: str) -> str:
+    """The readable form of a notification's body, which the sweep and the outbox store as codes
+    (``handling:overdue``, ``review_request:step1``, an event kind): never show the code itself."""
+    from petitions.events import EVENT_LABELS, event_label
+    from petitions.states import TRANSITIONS
+
+    match = _STEP_BODY.match(body)
+    if match and match["kind"] in DeadlineKind.values:
+        return _("%(deadline)s: escalation step %(step)s") % {
+            "deadline": DeadlineKind(match["kind"]).label,
+            "step": match["step"],
+        }
+    match = _LEVEL_BODY.match(body)
+    if match and match["kind"] in DeadlineKind.values and match["level"] in WarningLevel.values:
+        return f"{DeadlineKind(match['kind']).label}：{WarningLevel(match['level']).label}"
+    if body in EVENT_LABELS or body in TRANSITIONS:
+        return event_label(body)
+    return body
+
+
 def describe(notification: Notification) -> str:
     kind_label = NotificationKind(notification.kind).label
     if notification.case_id is None:
@@ -127,7 +159,7 @@ def describe(notification: Notification) -> str:
     return _("%(kind)s: case %(number)s (%(detail)s)") % {
         "kind": kind_label,
         "number": notification.title,
-        "detail": notification.body,
+        "detail": describe_detail(notification.body),
     }
 
 

@@ -6,32 +6,15 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from petitions.events import EVENT_LABELS  # noqa: F401 - re-exported for older imports
+from petitions.events import event_label as _event_label
 from petitions.models import Case
-from petitions.states import TRANSITIONS, CaseState
+from petitions.states import CaseState
 
 register = template.Library()
-
-# Timeline kinds written by petitions.services that are not transitions. Transitions take their
-# label from petitions.states.TRANSITIONS; kinds other apps add fall back to a readable form of the
-# kind itself until they are listed here.
-EVENT_LABELS: dict[str, str | Promise] = {
-    "registered": _("Registered"),
-    "repeat_visit": _("Repeat visit"),
-    "attachment_added": _("Attachment added"),
-    # closure (written reply, evaluation, return visits)
-    "reply_drafted": _("Written reply drafted"),
-    "reply_submitted": _("Written reply submitted for approval"),
-    "reply_approved": _("Written reply approved"),
-    "reply_sent_back": _("Written reply sent back"),
-    "evaluated": _("Evaluated"),
-    "return_visit_scheduled": _("Return visit scheduled"),
-    "return_visit": _("Return visit"),
-    "reexamination": _("Re-examination outcome"),
-}
 
 
 def _is_overdue(case: Case, now: datetime | None = None) -> bool:
@@ -82,8 +65,5 @@ def days_left(due: datetime | None) -> str:
 
 @register.filter
 def event_label(kind: str) -> str:
-    if kind in EVENT_LABELS:
-        return str(EVENT_LABELS[kind])
-    if kind in TRANSITIONS:
-        return str(TRANSITIONS[kind].label)
-    return kind.replace("_", " ").capitalize()
+    """A timeline event's name in the user's language, never its code (petitions.events)."""
+    return _event_label(kind)
