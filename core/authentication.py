@@ -61,7 +61,13 @@ def touch(token: Token, now: datetime | None = None) -> None:
     now = now or timezone.now()
     if now - _last_use(token) < TOUCH_INTERVAL and hasattr(token, "activity"):
         return
-    TokenActivity.objects.update_or_create(token=token, defaults={"last_used_at": now})
+    # One statement (INSERT ... ON CONFLICT DO UPDATE), not a locked read and a write.
+    TokenActivity.objects.bulk_create(
+        [TokenActivity(token=token, last_used_at=now)],
+        update_conflicts=True,
+        unique_fields=["token"],
+        update_fields=["last_used_at"],
+    )
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):

@@ -63,11 +63,11 @@ class SafeCursorPagination(CursorPagination):
             raise NotFound(self.invalid_cursor_message)
         return super().decode_cursor(request)  # type: ignore[no-any-return]
 
-    def paginate_queryset(
+    def paginate_queryset(  # type: ignore[override]
         self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
     ) -> list[Any] | None:
         cursor = self.decode_cursor(request)
-        if cursor is not None and cursor.position is not None:
+        if cursor is not None and cursor.position is not None and view is not None:
             ordering = self.get_ordering(request, queryset, view)
             name = ordering[0].lstrip("-")
             try:
@@ -76,7 +76,7 @@ class SafeCursorPagination(CursorPagination):
                 field = None
             if isinstance(field, models.Field):
                 try:
-                    _check_position(field, cursor.position)
+                    _check_position(field, str(cursor.position))
                 except (ValidationError, ValueError, TypeError, OverflowError) as exc:
                     raise NotFound(self.invalid_cursor_message) from exc
         return super().paginate_queryset(queryset, request, view)

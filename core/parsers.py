@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
@@ -46,7 +47,7 @@ class SafeJSONParser(parsers.JSONParser):
         self,
         stream: IO[Any] | None,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         parser_context = parser_context or {}
         encoding = parsers.get_encoding(parser_context)  # type: ignore[attr-defined]

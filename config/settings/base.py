@@ -282,6 +282,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.postprocess_input_bounds",
     ],
+    # One name per choice set shared between apps (else drf_spectacular.W001 fails check --deploy).
+    "ENUM_NAME_OVERRIDES": {
+        "RatingChoiceEnum": "closure.models.Rating",
+        "AttachmentKindEnum": "petitions.models.AttachmentKind",
+        "RequestChannelEnum": "appeals.models.RequestChannel",
+    },
 }
 
 # Closure (closure/): days after the delivery of a written reply in which the petitioner may
