@@ -288,6 +288,8 @@ def _register_new_case(
         messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
         if d.get("answered_on_spot"):
             messages.success(request, _("The case was answered on the spot and closed."))
+        for warning in form.identity_warnings:  # a typed sex that contradicts the ID number
+            messages.warning(request, warning)
     return HttpResponseRedirect(reverse("intake:receipt", args=[case.pk]))
 
 

@@ -18,8 +18,9 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.models import User
-from core.pii import blind_index
+from core.pii import blind_index, id_number_lookup_keys
 from core.roles import Role
+from core.text import name_key
 
 from .models import Case, CasePetitioner, Channel, ContentCategory, Organ, Petitioner, Purpose
 
@@ -179,10 +180,13 @@ class PetitionerAdmin(ReadOnlyAdmin):
     ) -> tuple[QuerySet[Any], bool]:
         term = search_term.strip()
         if term and any(ch.isdigit() for ch in term):
-            digest = blind_index(term)
-            return queryset.filter(id_number_hash=digest) | queryset.filter(
-                phone_hash=digest
+            # an ID number in either resident-ID form, or a phone number
+            keys = id_number_lookup_keys(term)
+            return queryset.filter(id_number_hash__in=keys) | queryset.filter(
+                phone_hash=blind_index(term)
             ), False
+        if term:  # traditional and simplified characters match (core.text.name_key)
+            return queryset.filter(name_key__contains=name_key(term)), False
         return super().get_search_results(request, queryset, term)
 
 

@@ -159,7 +159,7 @@ class Petitioner(models.Model):
         return self.name
 
     def save(self, *args: object, **kwargs: object) -> None:
-        self.name_key = name_key(self.name)
+        self.name_key = name_key(self.name)[:50]
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:  # type: ignore[operator]
             kwargs["update_fields"] = {*update_fields, "name_key"}  # type: ignore[misc]

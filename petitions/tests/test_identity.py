@@ -463,3 +463,27 @@ def test_the_lookup_is_a_post_with_the_numbers_in_the_body(cast):
         assert response["Cache-Control"] == "no-store"
     incomplete = client.post(LOOKUP, {"name": "褚二"}, format="json")
     assert incomplete.status_code == 400 and {"id_number", "phone"} <= set(incomplete.json())
+
+
+def test_a_registration_with_a_contradicting_sex_goes_through_with_a_warning(client, cast):
+    from intake.tests.helpers import new_case_data
+
+    client.force_login(cast["reception"])
+    number = resident_id(born=date(1983, 8, 8), sex="M")
+    response = client.post(DESK, new_case_data(id_number=number, sex="F", name="吕某"), follow=True)
+    assert response.status_code == 200
+    person = Petitioner.objects.get(name="吕某")
+    assert (person.sex, person.birth_date) == (Sex.FEMALE, date(1983, 8, 8))  # kept as typed
+    body = response.content.decode()
+    assert "不符" in body and "1983-08-08" in body
+
+
+def test_admin_search_matches_traditional_names_and_15_digit_ids(client, cast):
+    from django.urls import reverse
+
+    superuser = User.objects.create_superuser("root", password="x-Pass-2026-x")
+    wanted = make_petitioner(cast["reception"], name="陳麗華", id_number=NEW_ID)
+    client.force_login(superuser)
+    url = reverse("admin:petitions_petitioner_changelist")
+    for term in ("陈丽", OLD_ID):
+        assert list(client.get(url, {"q": term}).context["cl"].result_list) == [wanted], term
