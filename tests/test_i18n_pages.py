@@ -216,7 +216,9 @@ def problems(html: str, untranslated: set[str]) -> list[str]:
     for msgid in untranslated:
         if re.search(rf"(?<![A-Za-z]){re.escape(msgid)}(?![A-Za-z])", text):
             found.append(f"untranslated: {msgid!r}")
-    for word in sorted(set(re.findall(r"[A-Za-z][A-Za-z_:]{3,}", text))):
+    for word in sorted(
+        set(re.findall(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z_:]{3,}(?![A-Za-z0-9])", text))
+    ):
         if word.lower() not in ALLOWED_WORDS:
             line = next(line for line in text.splitlines() if word in line)
             found.append(f"English or a code: {word!r} in {line[:80]!r}")
