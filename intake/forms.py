@@ -25,7 +25,13 @@ from petitions.models import (
     Purpose,
     Sex,
 )
-from petitions.services import MAX_REPRESENTATIVES, CaseData, PetitionerData
+from petitions.services import (
+    MAX_HEADCOUNT,
+    MAX_REASON_LENGTH,
+    MAX_REPRESENTATIVES,
+    CaseData,
+    PetitionerData,
+)
 from petitions.validation import (
     identity_hints,
     validate_attachment,
@@ -148,7 +154,22 @@ def category_choices() -> tuple[list[Any], dict[str, ContentCategory]]:
     return choices, by_pk
 
 
-def case_choice_label(case: Case) -> str:
+def case_choice_label(case: Case, own_center_id: int | None = None) -> str:
+    if own_center_id is not None and case.center_id != own_center_id:
+        # Another center's case (one below: read-only here). The visit is reported to that
+        # center instead of being recorded on its case (petitions.services).
+        return str(
+            _(
+                "Report this visit to %(center)s, which holds case %(number)s (%(category)s, "
+                "%(state)s); your center cannot record visits on it"
+            )
+            % {
+                "center": case.center.name,
+                "number": case.number,
+                "category": case.category.name,
+                "state": case.get_state_display(),
+            }
+        )
     return str(
         _("Repeat visit of case %(number)s (%(category)s, %(state)s)")
         % {
@@ -168,7 +189,22 @@ class RegistrationForm(forms.Form):
     channel = forms.ModelChoiceField(
         label=_("Channel"), queryset=Channel.objects.filter(is_active=True), empty_label=None
     )
-    headcount = forms.IntegerField(label=_("Headcount"), min_value=1, max_value=100000, initial=1)
+    headcount = forms.IntegerField(
+        label=_("Headcount"),
+        min_value=1,
+        max_value=MAX_HEADCOUNT,
+        initial=1,
+        error_messages={
+            "max_value": _("Headcount cannot exceed %(limit_value)s; check the number."),
+            "min_value": _("Headcount must be at least 1."),
+        },
+    )
+    new_case_reason = forms.CharField(
+        label=_("Reason for a new case while a case on the same matter is open"),
+        max_length=MAX_REASON_LENGTH,
+        required=False,
+        help_text=_("Leave empty when this is a repeat visit: choose the open case above."),
+    )
     visit_notes = forms.CharField(
         label=_("Notes on this visit"),
         required=False,
@@ -272,17 +308,27 @@ class RegistrationForm(forms.Form):
         *args: Any,
         petitioner: Petitioner | None = None,
         open_cases: Sequence[Case] = (),
+        own_center_id: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.petitioner = petitioner
         self.open_cases = {str(c.pk): c for c in open_cases}
-        choices = [(pk, case_choice_label(c)) for pk, c in self.open_cases.items()]
+        self.own_center_id = own_center_id
+        # Set by the desk when the service refused a new case: the open case on the same matter.
+        self.open_case_conflict: Case | None = None
+        choices = [(pk, case_choice_label(c, own_center_id)) for pk, c in self.open_cases.items()]
         choices.append((NEW_MATTER, str(_("A new matter: register a new case"))))
         visit_of = cast(forms.ChoiceField, self.fields["visit_of"])
         visit_of.choices = choices
-        # The most recent open case is preselected: a returning person usually comes about it.
-        visit_of.initial = next(iter(self.open_cases), NEW_MATTER)
+        # With open cases nothing is preselected: the clerk chooses, explicitly, a repeat visit of
+        # one of them or a new matter (a page shown again by the Back button must not record a
+        # visit, or a second case, without that choice: issue 12 #2).
+        visit_of.initial = None if self.open_cases else NEW_MATTER
+        visit_of.error_messages["required"] = _(
+            "This person has open cases: choose whether this visit is a repeat visit of one of "
+            "them or a new matter."
+        )
         category_field = cast(forms.ChoiceField, self.fields["category"])
         category_field.choices, self._categories = category_choices()
         if not self.is_bound and not self.initial.get("submission_key"):
@@ -493,3 +539,88 @@ RepresentativeFormSet = cast(
         validate_max=True,
     ),
 )
+
+
+class CorrectionForm(forms.Form):
+    """Correct a person's file (信访人档案): what was typed wrongly, with the reason, which goes
+    into the file's history (petitions.services.correct_petitioner). Prefilled with the file;
+    only the fields that differ from it are sent to the service."""
+
+    name = forms.CharField(label=_("Name"), max_length=50)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices)
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=40,
+        required=False,
+        help_text=_("Leave empty to keep the number on file."),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=30,
+        required=False,
+        help_text=_("Leave empty to keep the number on file."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    household_registration = forms.CharField(
+        label=_("Household registration"), max_length=200, required=False
+    )
+    occupation = forms.CharField(label=_("Occupation"), max_length=50, required=False)
+    notes = forms.CharField(
+        label=_("Notes on the person"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=MAX_REASON_LENGTH,
+        help_text=_("Kept in the file's history with your name."),
+    )
+
+    TEXT_FIELDS = ("name", "address", "household_registration", "occupation", "notes")
+
+    def __init__(self, *args: Any, petitioner: Petitioner, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": petitioner.name,
+                "sex": petitioner.sex,
+                "birth_date": petitioner.birth_date,
+                "id_type": petitioner.id_type,
+                **{n: getattr(petitioner, n) for n in self.TEXT_FIELDS if n != "name"},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.petitioner = petitioner
+        # The numbers are never put into the page: the masked ones are shown as placeholders.
+        self.fields["id_number"].widget.attrs.update(
+            {
+                "placeholder": petitioner.id_number_masked,
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        )
+        self.fields["phone"].widget.attrs.update(
+            {"placeholder": petitioner.phone_masked, "autocomplete": "off"}
+        )
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that differ from the file (numbers only when typed)."""
+        d = self.cleaned_data
+        p = self.petitioner
+        changes: dict[str, Any] = {}
+        for name in (*self.TEXT_FIELDS, "sex", "birth_date"):
+            value = d.get(name)
+            if (value or "") != (getattr(p, name) or ""):
+                changes[name] = value
+        if (d.get("id_number") or "").strip() or d.get("id_type") != p.id_type:
+            changes["id_type"] = d.get("id_type")
+            if (d.get("id_number") or "").strip():
+                changes["id_number"] = d["id_number"]
+        if (d.get("phone") or "").strip():
+            changes["phone"] = d["phone"]
+        return changes

@@ -8,6 +8,7 @@ through petitions.services; every read through petitions.selectors / intake.sele
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,20 +30,28 @@ from django.views.decorators.http import require_http_methods
 from core.errors import DomainError, PermissionDenied
 from core.models import User
 from core.roles import Role
-from petitions.models import FileLookup, Petitioner
+from petitions.models import Case, FileLookup, Petitioner
 from petitions.selectors import get_case_for
 from petitions.services import (
     GROUP_VISIT_HEADCOUNT,
+    CaseData,
+    FieldDifference,
+    OpenCaseExists,
     answer_on_spot,
+    correct_petitioner,
     find_petitioner_by_id_number,
+    holds_file,
+    intake_petitioner,
+    is_same_matter,
     record_file_lookups,
     record_repeat_visit,
     register_case,
-    upsert_petitioner,
+    report_visit_to_case_center,
 )
 
 from .forms import (
     BaseRepresentativeFormSet,
+    CorrectionForm,
     LookupForm,
     RegistrationForm,
     RepresentativeFormSet,
@@ -98,7 +107,9 @@ def desk(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("No such person."))
     if petitioner is not None:
         file = petitioner_file(user, petitioner)
-        form = RegistrationForm(petitioner=petitioner, open_cases=file.open_cases)
+        form = RegistrationForm(
+            petitioner=petitioner, open_cases=file.open_cases, own_center_id=user.center_id
+        )
         return _render_desk(request, user, lookup=lookup, file=file, form=form)
     if request.GET.get("new") == "1":
         return _render_desk(request, user, lookup=lookup, form=RegistrationForm())
@@ -153,10 +164,24 @@ def _register(request: HttpRequest, user: User) -> HttpResponse:
         request.FILES,
         petitioner=petitioner,
         open_cases=file.open_cases if file else (),
+        own_center_id=user.center_id,
     )
     reps = RepresentativeFormSet(request.POST, prefix=REPS_PREFIX)
     lookup = LookupForm()
     if not (form.is_valid() and reps.is_valid()):
+        if "visit_of" in form.errors and form.open_cases:
+            # No choice made (typically a page shown again by the Back button): if what was
+            # typed is the matter of an open case, say so before anything else.
+            form.open_case_conflict = _same_matter_case(form)
+        return _render_desk(request, user, lookup=lookup, file=file, form=form, reps=reps)
+    filled_reps = len(reps.filled_forms())
+    if form.is_new_matter and filled_reps > form.cleaned_data["headcount"]:
+        # Representatives are among the people who came (issue 13 #6); the service checks too.
+        form.add_error(
+            "headcount",
+            _("%(reps)d representatives cannot come from %(n)d people: check the headcount.")
+            % {"reps": filled_reps, "n": form.cleaned_data["headcount"]},
+        )
         return _render_desk(request, user, lookup=lookup, file=file, form=form, reps=reps)
 
     case = form.selected_case()
@@ -168,29 +193,66 @@ def _register(request: HttpRequest, user: User) -> HttpResponse:
         # The same form again (a double click, or Back and resubmit): the case exists already.
         return HttpResponseRedirect(reverse("intake:receipt", args=[already.pk]))
 
-    if petitioner is None and form.cleaned_data.get("id_number"):
-        known = find_petitioner_by_id_number(
-            form.cleaned_data["id_number"], form.cleaned_data["id_type"]
-        )
-        if known is not None:
-            known_file = petitioner_file(user, known)
-            if known_file.open_cases:
-                # The person is on file with open cases: the clerk must see them and decide
-                # whether this is a repeat visit (重复访) before a new case is opened.
-                messages.warning(
-                    request,
-                    _(
-                        "A file exists for this ID number and has open cases. Check whether this "
-                        "is a repeat visit, then submit again."
-                    ),
-                )
-                form = RegistrationForm(
-                    initial=_carried_over(form),
-                    petitioner=known,
-                    open_cases=known_file.open_cases,
-                )
-                return _render_desk(request, user, lookup=lookup, file=known_file, form=form)
+    known = _known_person(user, form) if petitioner is None else None
+    if known is not None:
+        known_file = petitioner_file(user, known)
+        if known_file.open_cases:
+            # The person is on file with open cases: the clerk must see them and decide
+            # whether this is a repeat visit (重复访) before a new case is opened.
+            messages.warning(
+                request,
+                _(
+                    "A file exists for this person and has open cases. Check whether this "
+                    "is a repeat visit, then submit again."
+                ),
+            )
+            typed = form
+            form = RegistrationForm(
+                initial=_carried_over(typed),
+                petitioner=known,
+                open_cases=known_file.open_cases,
+                own_center_id=user.center_id,
+            )
+            form.open_case_conflict = _same_matter_case(typed, form.open_cases.values())
+            return _render_desk(request, user, lookup=lookup, file=known_file, form=form)
     return _register_new_case(request, user, form=form, reps=reps, file=file, petitioner=petitioner)
+
+
+def _known_person(user: User, form: RegistrationForm) -> Petitioner | None:
+    """The file of a person typed as new: by the ID number, or, without one, by exactly one file
+    with the same name and phone number (a person without an ID document registered twice, for
+    example by Back and 登记, must not get a second file and a second case)."""
+    d = form.cleaned_data
+    if d.get("id_number"):
+        known = find_petitioner_by_id_number(d["id_number"], d["id_type"])
+        if known is not None:
+            # Typing a known ID number identifies the person exactly, as a lookup does.
+            record_file_lookups(actor=user, petitioners=[known], how=FileLookup.How.ID_NUMBER)
+        return known
+    if (d.get("name") or "").strip() and d.get("phone"):
+        matches = find_petitioners(user, name=d["name"], phone=d["phone"])
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def _same_matter_case(form: RegistrationForm, open_cases: Iterable[Case] = ()) -> Case | None:
+    """The open case (of ``open_cases``, by default those the form offers) on the matter typed in
+    the form, if any (petitions.services.is_same_matter); no query: they are loaded already."""
+    d = form.cleaned_data
+    category = d.get("category")
+    if category is None:
+        return None
+    typed = CaseData(
+        channel=d.get("channel"),  # type: ignore[arg-type]  # unused by is_same_matter
+        purpose=d.get("purpose"),  # type: ignore[arg-type]
+        category=category,
+        request="",
+        organ=d.get("organ"),
+        legal_case_number=d.get("legal_case_number") or "",
+    )
+    cases = open_cases or form.open_cases.values()
+    return next((c for c in cases if is_same_matter(c, typed)), None)
 
 
 def _carried_over(form: RegistrationForm) -> dict[str, Any]:
@@ -199,7 +261,13 @@ def _carried_over(form: RegistrationForm) -> dict[str, Any]:
     d = form.cleaned_data
     initial = {
         name: d.get(name)
-        for name in ("submission_key", "channel", "headcount", *RegistrationForm.CASE_FIELDS)
+        for name in (
+            "submission_key",
+            "channel",
+            "headcount",
+            "new_case_reason",
+            *RegistrationForm.CASE_FIELDS,
+        )
         if name not in {"attachments", "attachment_kind", "category"}
     }
     category = d.get("category")
@@ -218,16 +286,30 @@ def _record_repeat(
     case = form.selected_case()
     assert case is not None
     d = form.cleaned_data
+    visit = {
+        "actor": user,
+        "case": case,
+        "petitioner": petitioner,
+        "channel": d["channel"],
+        "headcount": d["headcount"],
+        "notes": d.get("visit_notes") or "",
+        "submission_key": d["submission_key"],
+    }
     try:
-        record_repeat_visit(
-            actor=user,
-            case=case,
-            petitioner=petitioner,
-            channel=d["channel"],
-            headcount=d["headcount"],
-            notes=d.get("visit_notes") or "",
-            submission_key=d["submission_key"],
-        )
+        if user.is_superuser or case.center_id == user.center_id:
+            record_repeat_visit(**visit)
+        else:
+            # Another center's case is read-only here: that center is told of the visit.
+            report_visit_to_case_center(**visit)
+            messages.success(
+                request,
+                _(
+                    "%(center)s, which holds case %(number)s, has been notified of this visit. "
+                    "The visit was not recorded on that case."
+                )
+                % {"center": case.center.name, "number": case.number},
+            )
+            return _redirect_to_person(petitioner)
     except ValidationError as exc:
         _add_service_errors(form, exc)
         return _render_desk(request, user, lookup=LookupForm(), file=file, form=form)
@@ -252,14 +334,20 @@ def _register_new_case(
 ) -> HttpResponse:
     d = form.cleaned_data
     attachments = [(d.get("attachment_kind") or "other", f) for f in d.get("attachments") or []]
+    person = petitioner
+    differences: list[FieldDifference] = []
     try:
         # One transaction: a case the service refuses leaves no half-saved person behind.
         with transaction.atomic():
-            person = petitioner or upsert_petitioner(actor=user, data=form.petitioner_data())
-            representatives = [
-                upsert_petitioner(actor=user, data=rep.petitioner_data())
-                for rep in reps.filled_forms()
-            ]
+            if person is None:
+                main = intake_petitioner(actor=user, data=form.petitioner_data())
+                person, differences = main.petitioner, main.differences
+            representatives = []
+            for rep in reps.filled_forms():
+                # A representative's row gives only name and ID: it never blanks their file.
+                found = intake_petitioner(actor=user, data=rep.petitioner_data())
+                representatives.append(found.petitioner)
+                differences += found.differences
             registration = register_case(
                 actor=user,
                 petitioner=person,
@@ -267,9 +355,12 @@ def _register_new_case(
                 representatives=representatives,
                 attachments=attachments,
                 submission_key=d["submission_key"],
+                new_case_reason=d.get("new_case_reason") or "",
             )
             if registration.created and d.get("answered_on_spot"):
                 answer_on_spot(actor=user, case=registration.case, answer=d["answer"])
+    except OpenCaseExists as exc:
+        return _open_case_exists(request, user, form=form, reps=reps, exc=exc, person=person)
     except ValidationError as exc:
         _add_service_errors(form, exc)
         return _render_desk(request, user, lookup=LookupForm(), file=file, form=form, reps=reps)
@@ -288,9 +379,42 @@ def _register_new_case(
         messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
         if d.get("answered_on_spot"):
             messages.success(request, _("The case was answered on the spot and closed."))
+        for difference in differences:
+            messages.warning(request, difference.message())
         for warning in form.identity_warnings:  # a typed sex that contradicts the ID number
             messages.warning(request, warning)
     return HttpResponseRedirect(reverse("intake:receipt", args=[case.pk]))
+
+
+def _open_case_exists(
+    request: HttpRequest,
+    user: User,
+    *,
+    form: RegistrationForm,
+    reps: BaseRepresentativeFormSet,
+    exc: OpenCaseExists,
+    person: Petitioner | None,
+) -> HttpResponse:
+    """The person has an open case on the same matter (a Back-and-resubmit, or a clerk who did not
+    see it): nothing was saved. The form comes back with the warning and the choice: a repeat
+    visit of that case, or a new case with a reason."""
+    lookup = LookupForm()
+    if form.petitioner is None and person is not None and person.pk is not None:
+        # Typed as a new person, but the ID number is on file: continue with that file.
+        person_file = petitioner_file(user, person)
+        form = RegistrationForm(
+            initial=_carried_over(form),
+            petitioner=person,
+            open_cases=person_file.open_cases,
+            own_center_id=user.center_id,
+        )
+        form.open_case_conflict = exc.case
+        return _render_desk(request, user, lookup=lookup, file=person_file, form=form)
+    file = petitioner_file(user, form.petitioner) if form.petitioner is not None else None
+    form.open_case_conflict = exc.case
+    if file is not None and str(exc.case.pk) not in form.open_cases:
+        form.open_cases[str(exc.case.pk)] = exc.case
+    return _render_desk(request, user, lookup=lookup, file=file, form=form, reps=reps)
 
 
 def _add_service_errors(form: RegistrationForm, exc: ValidationError) -> None:
@@ -360,6 +484,89 @@ def _set_autofocus(lookup: LookupForm, form: RegistrationForm | None) -> None:
     else:
         target = (form, "channel")
     target[0].fields[target[1]].widget.attrs["autofocus"] = True
+
+
+# --- correcting a person's file -----------------------------------------------------------------
+
+HISTORY_SHOWN = 30
+HISTORY_HIDDEN_FIELDS = {"id_number_hash", "phone_hash", "name_key", "center", "created_by"}
+
+
+def _file_history(petitioner: Petitioner) -> list[dict[str, Any]]:
+    """The saved versions of a file, newest first, with who, when, why and what changed (numbers
+    masked: the encrypted and hashed columns are not shown)."""
+    records = list(
+        petitioner.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : HISTORY_SHOWN + 1
+        ]
+    )
+    fields = {f.name: f for f in Petitioner._meta.concrete_fields}
+    labels = {name: str(getattr(f, "verbose_name", name)) for name, f in fields.items()}
+
+    def shown(name: str, value: Any) -> Any:
+        choices = dict(getattr(fields[name], "flatchoices", None) or ())
+        return choices.get(value, value)
+
+    rows: list[dict[str, Any]] = []
+    for record, previous in zip(records, [*records[1:], None], strict=True):
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous)
+            changes = [
+                {
+                    "label": labels[c.field],
+                    "old": shown(c.field, c.old),
+                    "new": shown(c.field, c.new),
+                }
+                for c in delta.changes
+                if c.field not in HISTORY_HIDDEN_FIELDS and c.field in labels
+            ]
+        rows.append({"record": record, "changes": changes})
+    return rows[:HISTORY_SHOWN]
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def correct_file(request: HttpRequest, petitioner_id: int) -> HttpResponse:
+    """Correct a returning person's details (信访人档案) typed wrongly, with the reason kept in the
+    file's history: staff of the center that holds the file or of a center above it."""
+    user: User = request.user  # type: ignore[assignment]
+    _require_desk_role(user)
+    petitioner = get_petitioner_for(user, petitioner_id)
+    if petitioner is None:
+        raise Http404("No such person")
+    may_correct = holds_file(user, petitioner)
+    form = CorrectionForm(request.POST or None, petitioner=petitioner)
+    if request.method == "POST":
+        if not may_correct:
+            raise DjangoPermissionDenied(_("Only the center that holds this file may correct it."))
+        if form.is_valid():
+            try:
+                correct_petitioner(
+                    actor=user,
+                    petitioner=petitioner,
+                    changes=form.changes(),
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for name, errors in exc.error_dict.items():
+                        form.add_error(name if name in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc)
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(str(exc)) from None
+            else:
+                messages.success(request, _("The file was corrected."))
+                return _redirect_to_person(petitioner)
+    context = {
+        "petitioner": petitioner,
+        "form": form,
+        "may_correct": may_correct,
+        "history": _file_history(petitioner),
+    }
+    return render(request, "intake/correct.html", context)
 
 
 # --- the receipt --------------------------------------------------------------------------------

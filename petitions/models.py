@@ -119,6 +119,16 @@ class Petitioner(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The center that holds the file: the one whose desk opened it. Only its staff, or staff of a
+    # center above it, may correct the person's details (petitions.services.correct_petitioner).
+    center = models.ForeignKey(
+        Center,
+        verbose_name=_("holding center"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     history = HistoricalRecords(excluded_fields=["id_number_enc", "phone_enc"])
 
     class Meta:

@@ -41,6 +41,7 @@ from .models import (
     Petitioner,
     PetitionerRole,
     Purpose,
+    Sex,
     Visit,
 )
 from .states import TRANSITIONS, CaseState
@@ -48,6 +49,7 @@ from .validation import validate_attachment
 
 MAX_REPRESENTATIVES = 5  # Art 20: a group visit chooses at most five representatives
 GROUP_VISIT_HEADCOUNT = 5  # practice: five or more people raising one matter is a group visit
+MAX_HEADCOUNT = 10_000  # a sane upper bound for one visit (the column would take 2**31 - 1)
 QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the desk
 
 
@@ -89,21 +91,157 @@ def find_petitioner_by_id_number(id_number: str, id_type: str | None = None) -> 
     return qs.first()
 
 
-def _apply_petitioner_data(petitioner: Petitioner, data: PetitionerData) -> None:
+# Identity fields: who the person is. Never changed at intake; changed only by a correction.
+IDENTITY_FIELDS = ("name", "sex", "birth_date")
+# Contact and background fields: a desk of the holding center (or a center above it) may update
+# them at intake; other desks see a difference.
+CONTACT_FIELDS = ("phone", "address", "household_registration", "occupation", "notes")
+# What a correction may change (the ID number too: typed wrongly when the file was opened).
+CORRECTABLE_FIELDS = (*IDENTITY_FIELDS, "id_type", "id_number", *CONTACT_FIELDS)
+MAX_REASON_LENGTH = 100  # simple-history's change reason column
+PHONE_COLUMNS = ["phone_enc", "phone_hash", "phone_masked"]
+ID_COLUMNS = ["id_type", "id_number_enc", "id_number_hash", "id_number_masked"]
+
+
+@dataclass(frozen=True)
+class FieldDifference:
+    """A value typed at the desk that differs from the person's file and was not applied."""
+
+    petitioner_id: int
+    name: str  # the person's name on file
+    field: str
+    label: str
+    on_file: str
+    typed: str
+
+    def message(self) -> str:
+        return _(
+            "%(name)s: the file says %(field)s “%(on_file)s” but “%(typed)s” was typed. The file "
+            "was not changed; if it is wrong, correct it from the person's file."
+        ) % {
+            "name": self.name,
+            "field": self.label,
+            "on_file": self.on_file or "—",
+            "typed": self.typed or "—",
+        }
+
+
+@dataclass
+class PetitionerIntake:
+    petitioner: Petitioner
+    created: bool
+    updated_fields: list[str] = field(default_factory=list)
+    differences: list[FieldDifference] = field(default_factory=list)
+
+
+def _field_label(name: str) -> str:
+    model_field = Petitioner._meta.get_field({"phone": "phone_masked"}.get(name, name))
+    return str(getattr(model_field, "verbose_name", name))
+
+
+def _display(name: str, value: Any) -> str:
+    if name == "sex":
+        return str(dict(Sex.choices).get(value, value))
+    if name == "birth_date":
+        return value.isoformat() if value else ""
+    if name == "phone":
+        from core.pii import mask_phone
+
+        return mask_phone(value) if value else ""
+    return str(value or "")
+
+
+def holds_file(actor: User, petitioner: Petitioner) -> bool:
+    """The actor works at the center that holds the file, or at a center above it. A file with no
+    holding center (made before centers were recorded and never on a case) is anyone's to update."""
+    if actor.is_superuser:
+        return True
+    if actor.center_id is None:
+        return False
+    if petitioner.center_id is None or petitioner.center_id == actor.center_id:
+        return True
+    holder = petitioner.center
+    center = actor.center
+    return holder is not None and center is not None and holder.path.startswith(center.path)
+
+
+def _new_file(petitioner: Petitioner, data: PetitionerData) -> None:
     petitioner.name = data.name.strip()
     petitioner.id_type = data.id_type
-    petitioner.sex = data.sex or "U"
+    petitioner.sex = data.sex or Sex.UNKNOWN
     petitioner.birth_date = data.birth_date
     for attr in ("address", "household_registration", "occupation", "notes"):
-        setattr(petitioner, attr, getattr(data, attr) or "")
+        setattr(petitioner, attr, (getattr(data, attr) or "").strip())
     if data.id_number:
         petitioner.set_id_number(data.id_number)
     if data.phone:
         petitioner.set_phone(data.phone)
 
 
-def upsert_petitioner(*, actor: User, data: PetitionerData) -> Petitioner:
-    """One file per person: a known ID number updates that file, otherwise a new one is created."""
+def _apply_petitioner_data(
+    petitioner: Petitioner, data: PetitionerData, *, may_update: bool
+) -> tuple[list[str], list[FieldDifference]]:
+    """Merge what was typed at the desk into a known person's file. A blank, or a default (sex
+    unknown, no birth date), never replaces a value on file. A value the file lacks is filled in.
+    A known identity value (name, sex, birth date) that differs is only reported; a differing
+    contact value is updated when ``may_update`` (the actor's center holds the file), otherwise
+    reported. Returns the changed columns and the differences."""
+    from core.pii import blind_index, normalize
+
+    changed: list[str] = []
+    differences: list[FieldDifference] = []
+
+    def differ(name: str, on_file: Any, typed: Any) -> None:
+        differences.append(
+            FieldDifference(
+                petitioner_id=petitioner.pk,
+                name=petitioner.name,
+                field=name,
+                label=_field_label(name),
+                on_file=_display(name, on_file),
+                typed=_display(name, typed),
+            )
+        )
+
+    typed_values: dict[str, Any] = {
+        "name": data.name.strip(),
+        "sex": data.sex if data.sex in {Sex.MALE, Sex.FEMALE} else "",
+        "birth_date": data.birth_date,
+        "address": (data.address or "").strip(),
+        "household_registration": (data.household_registration or "").strip(),
+        "occupation": (data.occupation or "").strip(),
+        "notes": (data.notes or "").strip(),
+    }
+    for name, typed in typed_values.items():
+        if not typed:
+            continue
+        on_file = getattr(petitioner, name)
+        if on_file in (None, "", Sex.UNKNOWN):
+            setattr(petitioner, name, typed)
+            changed.append(name)
+        elif on_file != typed:
+            if name in CONTACT_FIELDS and may_update:
+                setattr(petitioner, name, typed)
+                changed.append(name)
+            else:
+                differ(name, on_file, typed)
+    phone = normalize(data.phone or "")
+    if phone and blind_index(phone) != petitioner.phone_hash:
+        if not petitioner.phone_hash or may_update:
+            petitioner.set_phone(phone)
+            changed += PHONE_COLUMNS
+        else:
+            differ("phone", petitioner.reveal_phone(), phone)
+    return changed, differences
+
+
+def intake_petitioner(*, actor: User, data: PetitionerData) -> PetitionerIntake:
+    """One file per person: a known ID number finds the file, otherwise a new one is opened, held
+    by the actor's center. What was typed about a known person is merged by
+    _apply_petitioner_data (never blanking a value, never changing identity silently); what was
+    not applied comes back as differences for the desk to show. The file's row is locked while it
+    is merged, so concurrent intakes of one person apply one after the other, and of two desks
+    opening a file for the same new ID number at once, the first one's file stands."""
     _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("register petitioners"))
     if not data.name.strip():
         raise ValidationError({"name": _("Enter the petitioner's name.")})
@@ -111,22 +249,177 @@ def upsert_petitioner(*, actor: User, data: PetitionerData) -> Petitioner:
         find_petitioner_by_id_number(data.id_number, data.id_type) if data.id_number else None
     )
     with transaction.atomic():
-        if existing is not None:
-            petitioner = Petitioner.objects.select_for_update().get(pk=existing.pk)
+        if existing is None:
+            petitioner = Petitioner(created_by=actor, center_id=actor.center_id)
+            _new_file(petitioner, data)
+            petitioner._history_user = actor  # type: ignore[attr-defined]
+            try:
+                with transaction.atomic():
+                    petitioner.save()
+                return PetitionerIntake(petitioner=petitioner, created=True)
+            except IntegrityError:
+                # Another desk opened a file for this new ID number at the same moment: it won.
+                # Merge into its file like any known person's.
+                existing = find_petitioner_by_id_number(data.id_number, data.id_type)
+                if existing is None:
+                    raise
+        petitioner = (
+            Petitioner.objects.select_for_update(of=("self",))
+            .select_related("center")
+            .get(pk=existing.pk)
+        )
+        changed, differences = _apply_petitioner_data(
+            petitioner, data, may_update=holds_file(actor, petitioner)
+        )
+        if changed:
+            petitioner._history_user = actor  # type: ignore[attr-defined]
+            petitioner._change_reason = "intake"  # type: ignore[attr-defined]
+            petitioner.save(update_fields=changed)
+    return PetitionerIntake(
+        petitioner=petitioner, created=False, updated_fields=changed, differences=differences
+    )
+
+
+def upsert_petitioner(*, actor: User, data: PetitionerData) -> Petitioner:
+    """intake_petitioner, for callers that only need the file."""
+    return intake_petitioner(actor=actor, data=data).petitioner
+
+
+def _correct_text(
+    locked: Petitioner, values: dict[str, Any], errors: dict[str, list[str]]
+) -> list[str]:
+    changed: list[str] = []
+    for name in ("name", "address", "household_registration", "occupation", "notes"):
+        if name not in values:
+            continue
+        value = (values[name] or "").strip()
+        max_length = getattr(Petitioner._meta.get_field(name), "max_length", None)
+        if name == "name" and not value:
+            errors.setdefault(name, []).append(_("Enter the petitioner's name."))
+        elif max_length and len(value) > max_length:
+            errors.setdefault(name, []).append(
+                _("Use at most %(n)d characters.") % {"n": max_length}
+            )
+        elif value != getattr(locked, name):
+            setattr(locked, name, value)
+            changed.append(name)
+    if "sex" in values:
+        sex = values["sex"] or Sex.UNKNOWN
+        if sex not in Sex.values:
+            errors.setdefault("sex", []).append(_("Choose a valid sex."))
+        elif sex != locked.sex:
+            locked.sex = sex
+            changed.append("sex")
+    if "birth_date" in values and values["birth_date"] != locked.birth_date:
+        locked.birth_date = values["birth_date"]
+        changed.append("birth_date")
+    return changed
+
+
+def _correct_numbers(
+    locked: Petitioner, values: dict[str, Any], errors: dict[str, list[str]]
+) -> list[str]:
+    from core.pii import normalize
+
+    from .validation import validate_id_number, validate_phone
+
+    changed: list[str] = []
+    if "phone" in values:
+        try:
+            phone = validate_phone(values["phone"] or "")
+        except ValidationError as exc:
+            errors.setdefault("phone", []).extend(exc.messages)
         else:
-            petitioner = Petitioner(created_by=actor)
-        _apply_petitioner_data(petitioner, data)
-        petitioner._history_user = actor  # type: ignore[attr-defined]
+            if normalize(phone) != normalize(locked.reveal_phone()):
+                if phone:
+                    locked.set_phone(phone)
+                else:
+                    locked.phone_enc = locked.phone_hash = locked.phone_masked = ""
+                changed += PHONE_COLUMNS
+    if "id_type" in values or "id_number" in values:
+        id_type = values.get("id_type") or locked.id_type
+        number = values.get("id_number")
+        if number is None:
+            number = locked.reveal_id_number()
+        if id_type not in IdType.values:
+            errors.setdefault("id_type", []).append(_("Choose a valid ID type."))
+            return changed
+        try:
+            number = validate_id_number(id_type, number or "")
+        except ValidationError as exc:
+            errors.setdefault("id_number", []).extend(exc.messages)
+            return changed
+        if id_type == locked.id_type and normalize(number) == normalize(locked.reveal_id_number()):
+            return changed
+        other = find_petitioner_by_id_number(number, id_type) if number else None
+        if other is not None and other.pk != locked.pk:
+            errors.setdefault("id_number", []).append(
+                _(
+                    "Another file has this ID number. Check the number: two files of one "
+                    "person are merged by an administrator."
+                )
+            )
+            return changed
+        locked.id_type = id_type
+        if number:
+            locked.set_id_number(number)
+        else:
+            locked.id_number_enc = locked.id_number_hash = locked.id_number_masked = ""
+        changed += ID_COLUMNS
+    return changed
+
+
+def correct_petitioner(
+    *, actor: User, petitioner: Petitioner, changes: dict[str, Any], reason: str
+) -> Petitioner:
+    """Correct a person's file (a name, sex, birth date, ID or phone number, address typed
+    wrongly): by a desk user of the center that holds the file or of a center above it, with a
+    reason that goes into the file's history with the user. ``changes`` maps CORRECTABLE_FIELDS
+    to new values; a name cannot be blank, other fields may be cleared. Raises ValidationError
+    (field errors) or PermissionDenied."""
+    _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("correct petitioner files"))
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = [_("Give the reason for the correction.")]
+    elif len(reason) > MAX_REASON_LENGTH:
+        errors["reason"] = [_("Use at most %(n)d characters.") % {"n": MAX_REASON_LENGTH}]
+    unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
+    if unknown:
+        errors["__all__"] = [
+            _("These fields cannot be corrected: %(fields)s.") % {"fields": ", ".join(unknown)}
+        ]
+    with transaction.atomic():
+        locked = (
+            Petitioner.objects.select_for_update(of=("self",))
+            .select_related("center")
+            .get(pk=petitioner.pk)
+        )
+        if not holds_file(actor, locked):
+            raise PermissionDenied(
+                _(
+                    "This file is held by %(center)s: only its staff, or staff of a center above "
+                    "it, may correct it."
+                )
+                % {"center": locked.center.name if locked.center else "—"}
+            )
+        values = {k: v for k, v in changes.items() if k in CORRECTABLE_FIELDS}
+        changed = _correct_text(locked, values, errors) + _correct_numbers(locked, values, errors)
+        if errors:
+            raise ValidationError(errors)
+        if not changed:
+            raise ValidationError(_("Nothing differs from the file: nothing was changed."))
+        if locked.center_id is None:
+            locked.center_id = actor.center_id
+            changed.append("center")
+        locked._history_user = actor  # type: ignore[attr-defined]
+        locked._change_reason = reason  # type: ignore[attr-defined]
         try:
             with transaction.atomic():
-                petitioner.save()
+                locked.save(update_fields=changed)
         except IntegrityError:
-            # Two desks registered the same new ID number at once: the other one won; use its file.
-            found = find_petitioner_by_id_number(data.id_number, data.id_type)
-            if found is None:
-                raise
-            petitioner = found
-    return petitioner
+            raise ValidationError({"id_number": [_("Another file has this ID number.")]}) from None
+    return locked
 
 
 def reveal_pii(
@@ -267,6 +560,91 @@ class CaseData:
     headcount: int = 1
 
 
+class OpenCaseExists(DomainError):
+    """The person has an open case on the same matter: record a repeat visit on it, or register a
+    new case with a reason (API: 409 with the open case's id)."""
+
+    code = "open_case_exists"
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(
+            _(
+                "This person already has an open case on the same matter: %(number)s (%(category)s,"
+                " %(state)s). Record this visit as a repeat visit of that case, or give the reason"
+                " why this is a new case."
+            )
+            % {
+                "number": case.number,
+                "category": case.category.name,
+                "state": case.get_state_display(),
+            }
+        )
+        self.case = case
+
+
+def headcount_errors(headcount: int, *, representatives: int = 0) -> dict[str, list[str]]:
+    """The bounds of a visit's headcount (1 to MAX_HEADCOUNT) and of its representatives, who are
+    among the people who came and so cannot outnumber them."""
+    errors: dict[str, list[str]] = {}
+    if headcount < 1:
+        errors["headcount"] = [_("Headcount must be at least 1.")]
+    elif headcount > MAX_HEADCOUNT:
+        errors["headcount"] = [
+            _("Headcount cannot exceed %(n)s; check the number.") % {"n": f"{MAX_HEADCOUNT:,}"}
+        ]
+    elif representatives > headcount:
+        errors["representatives"] = [
+            _("%(reps)d representatives cannot come from %(n)d people: check the headcount.")
+            % {"reps": representatives, "n": headcount}
+        ]
+    return errors
+
+
+def normalize_legal_case_number(value: str) -> str:
+    """A related legal case number (案号) for comparison: no spaces, full-width brackets as ASCII,
+    upper case, so “（2024）冀0102执123号” and “(2024)冀0102执123号” are one number."""
+    table = str.maketrans({"（": "(", "）": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
+    return "".join(value.split()).translate(table).upper()
+
+
+def is_same_matter(case: Case, data: CaseData) -> bool:
+    """The rule for “the same matter” (DOMAIN.md §3, repeat visits):
+
+    - when both the open case and the new registration name a related legal case number (案号),
+      the matter is the same exactly when the numbers are the same (whatever the category);
+    - otherwise it is the same when the content category is the same and so is the organ
+      concerned (an organ left empty on either side matches any organ)."""
+    on_case = normalize_legal_case_number(case.legal_case_number)
+    typed = normalize_legal_case_number(data.legal_case_number)
+    if on_case and typed:
+        return on_case == typed
+    if case.category_id != data.category.pk:
+        return False
+    return case.organ_id is None or data.organ is None or case.organ_id == data.organ.pk
+
+
+def open_case_on_same_matter(*, actor: User, petitioner: Petitioner, data: CaseData) -> Case | None:
+    """The newest open case of this person (in any role) on the same matter (is_same_matter) that
+    the actor can see: their own center's or one below it. One query."""
+    if petitioner.pk is None:
+        return None
+    cases = (
+        Case.objects.filter(
+            case_petitioners__petitioner=petitioner, state__in=CaseState.open_states()
+        )
+        .select_related("center", "category")
+        .order_by("-registered_at", "-pk")
+    )
+    center = actor.center
+    for case in cases:
+        visible = actor.is_superuser or (
+            center is not None and case.center.path.startswith(center.path)
+        )
+        if visible and is_same_matter(case, data):
+            return case
+    return None
+
+
 @dataclass
 class Registration:
     case: Case
@@ -284,12 +662,17 @@ def register_case(
     members: Sequence[Petitioner] = (),
     attachments: Sequence[tuple[str, UploadedFile]] = (),
     submission_key: str | None = None,
+    new_case_reason: str = "",
     at: datetime | None = None,
 ) -> Registration:
     """Register a new case at the actor's center (intake), with its first visit.
 
     ``submission_key`` (a token rendered into the form, or an Idempotency-Key header) makes a
-    double-clicked submit return the first case instead of creating a second one."""
+    double-clicked submit return the first case instead of creating a second one.
+
+    A person who already has an open case on the same matter (open_case_on_same_matter) is
+    refused with OpenCaseExists unless ``new_case_reason`` says why this is a new case anyway;
+    the reason is recorded on the new case's registration event."""
     _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("register cases"))
     if actor.center_id is None:
         raise PermissionDenied(_("You are not attached to a center."))
@@ -306,8 +689,12 @@ def register_case(
             _("A group visit may choose at most %(n)d representatives (Art 20).")
             % {"n": MAX_REPRESENTATIVES}
         )
-    if data.headcount < 1:
-        errors.setdefault("headcount", []).append(_("Headcount must be at least 1."))
+    errors.update(headcount_errors(data.headcount, representatives=len(reps)))
+    new_case_reason = (new_case_reason or "").strip()
+    if len(new_case_reason) > MAX_REASON_LENGTH:
+        errors.setdefault("new_case_reason", []).append(
+            _("Use at most %(n)d characters.") % {"n": MAX_REASON_LENGTH}
+        )
     is_group = data.headcount >= GROUP_VISIT_HEADCOUNT
     if is_group and not reps:
         errors.setdefault("representatives", []).append(
@@ -321,6 +708,9 @@ def register_case(
             errors.setdefault("attachments", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
+    open_case = open_case_on_same_matter(actor=actor, petitioner=petitioner, data=data)
+    if open_case is not None and not new_case_reason:
+        raise OpenCaseExists(open_case)
 
     now = at or timezone.now()
     center = actor.center
@@ -386,13 +776,24 @@ def register_case(
             for kind, upload in attachments:
                 _save_attachment(case=case, kind=kind, upload=upload, actor=actor)
             _open_clock(case=case, kind="screening", start=now)
+            message = _("Registered at %(center)s") % {"center": center.name}
+            event_data: dict[str, Any] = {}
+            if new_case_reason:
+                event_data["new_case_reason"] = new_case_reason
+            if new_case_reason and open_case is not None:
+                event_data["open_case"] = open_case.number
+                message = _(
+                    "Registered at %(center)s as a new case while case %(number)s is open on the "
+                    "same matter. Reason: %(reason)s"
+                ) % {"center": center.name, "number": open_case.number, "reason": new_case_reason}
             event = record_event(
                 case=case,
                 kind="registered",
                 actor=actor,
                 to_state=CaseState.REGISTERED,
                 at=now,
-                message=_("Registered at %(center)s") % {"center": center.name},
+                message=message,
+                data=event_data,
             )
             on_commit_event(event)
     except IntegrityError:
@@ -505,11 +906,22 @@ def record_repeat_visit(
         existing = Visit.objects.filter(submission_key=submission_key).first()
         if existing is not None:
             return existing
-    if headcount < 1:
-        raise ValidationError({"headcount": _("Headcount must be at least 1.")})
+    errors = headcount_errors(headcount)
+    if errors:
+        raise ValidationError(errors)
     now = at or timezone.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
+        if not actor.is_superuser and locked.center_id != actor.center_id:
+            # Another center's case (one below: read-only here). The desk reports the visit to
+            # that center instead (report_visit_to_case_center) or registers a case of its own.
+            raise PermissionDenied(
+                _(
+                    "Case %(number)s is held by %(center)s: your center cannot record visits on "
+                    "it. Report the visit to %(center)s, or register a case of your own."
+                )
+                % {"number": locked.number, "center": locked.center.name}
+            )
         if not CasePetitioner.objects.filter(case=locked, petitioner=petitioner).exists():
             raise ValidationError({"case": _("This person is not a petitioner on that case.")})
         visit = Visit(
@@ -539,6 +951,76 @@ def record_repeat_visit(
         )
         on_commit_event(event)
     return visit
+
+
+def report_visit_to_case_center(
+    *,
+    actor: User,
+    case: Case,
+    petitioner: Petitioner,
+    channel: Channel,
+    headcount: int = 1,
+    notes: str = "",
+    submission_key: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """A person comes to this desk about an open case another center holds (a center below: its
+    cases are read-only here). Nothing is written to that case; the reception and triage staff of
+    the center that holds it are notified (the notification outbox, e-mailed after commit), so
+    that they record the visit or contact the person. Returns the number of notifications
+    written (0 for a repeated submission of the same form)."""
+    from importlib import import_module
+
+    _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("record visits"))
+    errors = headcount_errors(headcount)
+    if errors:
+        raise ValidationError(errors)
+    if case.center_id == actor.center_id:
+        raise DomainError(
+            _("This case is your center's: record the visit on it as a repeat visit."),
+            code="own_case",
+        )
+    if not case.is_open:
+        raise DomainError(_("This case is no longer open."), code="case_closed")
+    if not CasePetitioner.objects.filter(case=case, petitioner=petitioner).exists():
+        raise ValidationError({"case": _("This person is not a petitioner on that case.")})
+    now = at or timezone.now()
+    center = actor.center
+    body = _(
+        "%(center)s received %(name)s on %(date)s about this case (%(channel)s, %(n)d "
+        "people); the visit was not recorded on the case.%(notes)s"
+    ) % {
+        "center": center.name if center else "—",
+        "name": petitioner.name,
+        "date": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
+        "channel": channel.name,
+        "n": headcount,
+        "notes": (" " + _("Notes: %(notes)s") % {"notes": notes.strip()}) if notes.strip() else "",
+    }
+    models = import_module("clocks.models")
+    notify = import_module("clocks.notify")
+    rows = [
+        models.Notification(
+            audience_center_id=case.center_id,
+            audience_role=role,
+            case=case,
+            kind=models.NotificationKind.EVENT,
+            title=case.number,
+            body=body,
+            created_at=now,
+            dedupe_key=f"visit-report:{submission_key}:{role}" if submission_key else None,
+        )
+        for role in (Role.RECEPTION, Role.TRIAGE)
+    ]
+    if (
+        submission_key
+        and models.Notification.objects.filter(dedupe_key=rows[0].dedupe_key).exists()
+    ):
+        return 0  # the same form again: reported already
+    with transaction.atomic():
+        models.Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        notify.kick_delivery()
+    return len(rows)
 
 
 # --- transitions --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date, timedelta
 from typing import Any
@@ -73,8 +74,15 @@ def make_petitioner(
     )
 
 
+_matter_serial = itertools.count(1)
+
+
 def register(actor: User, petitioner: Petitioner | None = None, **overrides: Any) -> Registration:
+    """Register a case; each call is its own matter (a related legal case number of its own)
+    unless ``legal_case_number`` is given, so that registering one person twice is not refused
+    as the same matter (petitions.services.is_same_matter)."""
     petitioner = petitioner or make_petitioner(actor)
+    overrides.setdefault("legal_case_number", f"（2024）冀0102执{next(_matter_serial)}号")
     reps = overrides.pop("representatives", ())
     key = overrides.pop("submission_key", None)
     return register_case(

@@ -464,7 +464,7 @@ def test_answered_on_the_spot_needs_the_answer(desk_client):
 # --- step 2: a repeat visit -----------------------------------------------------------------------
 
 
-def test_open_cases_are_offered_as_repeat_visits_newest_preselected(desk_client, cast):
+def test_open_cases_are_offered_as_repeat_visits_none_preselected(desk_client, cast):
     reception = cast["reception"]
     person = make_petitioner(reception, id_number=valid_id())
     older = register(reception, person).case
@@ -479,7 +479,8 @@ def test_open_cases_are_offered_as_repeat_visits_newest_preselected(desk_client,
         str(older.pk),
         "new",
     ]
-    assert form["visit_of"].value() == str(newer.pk)
+    # the clerk chooses explicitly (issue 12 #2: Back and 登记 must not record anything unasked)
+    assert form["visit_of"].value() is None
     body = response.content.decode()
     assert f'name="visit_of" value="{newer.pk}"' in body
     assert f'name="visit_of" value="{closed.pk}"' not in body
@@ -547,7 +548,8 @@ def test_new_person_form_with_a_known_id_and_open_cases_shows_the_file_first(des
     assert response.status_code == 200
     assert response.context["file"].petitioner == person
     form = response.context["form"]
-    assert form["visit_of"].value() == str(case.pk)
+    assert str(case.pk) in form.open_cases
+    assert form["visit_of"].value() is None  # the clerk chooses explicitly (issue 12 #2)
     assert form["request"].value() == "又来反映执行问题"  # what the clerk typed is kept
     assert Case.objects.count() == 1
 

@@ -33,7 +33,14 @@ from petitions.models import (
     Visit,
 )
 from petitions.selectors import can_act_on
-from petitions.services import MAX_REPRESENTATIVES, CaseData, PetitionerData, Registration
+from petitions.services import (
+    MAX_HEADCOUNT,
+    MAX_REASON_LENGTH,
+    MAX_REPRESENTATIVES,
+    CaseData,
+    PetitionerData,
+    Registration,
+)
 from petitions.states import allowed_transitions
 from petitions.validation import (
     identity_hints,
@@ -252,6 +259,54 @@ def petitioner_data(attrs: dict[str, Any], existing: Petitioner | None) -> Petit
     return PetitionerData(**values)
 
 
+class FieldDifferenceOutputSerializer(serializers.Serializer):
+    """A value typed for a known person that differs from the file and was not applied."""
+
+    petitioner_id = serializers.IntegerField()
+    field = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # see ActionSerializer.label
+    on_file = serializers.CharField(help_text=str(_("The file's value (numbers masked).")))
+    typed = serializers.CharField(help_text=str(_("The value typed (numbers masked).")))
+    message = serializers.SerializerMethodField()
+
+    def get_message(self, difference: Any) -> str:
+        return str(difference.message())
+
+
+class OpenCaseConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    open_case_id = serializers.IntegerField()
+    open_case_number = serializers.CharField()
+
+
+class VisitReportOutputSerializer(serializers.Serializer):
+    notified = serializers.IntegerField(
+        help_text=str(_("Notifications written (0 for a repeated submission)."))
+    )
+    center = CenterRefSerializer()
+
+
+class CorrectionInputSerializer(serializers.Serializer):
+    """A correction of a person's file: only the fields given change; ``reason`` is required and
+    kept in the file's history with the user."""
+
+    name = serializers.CharField(max_length=50, required=False)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    id_type = serializers.ChoiceField(choices=IdType.choices, required=False)
+    id_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    household_registration = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    occupation = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=MAX_REASON_LENGTH)
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.validated_data.items() if k != "reason"}
+
+
 class RevealInputSerializer(serializers.Serializer):
     field = serializers.ChoiceField(choices=[("id_number", "id_number"), ("phone", "phone")])
     case_id = serializers.IntegerField(
@@ -281,13 +336,34 @@ def _code_field(model: type[Any], **kwargs: Any) -> serializers.SlugRelatedField
     )
 
 
+# The largest value of a BigAutoField primary key: an id beyond it is a field error, not a 500.
+MAX_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1  # PositiveIntegerField
+
+
+def headcount_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_HEADCOUNT,
+        default=1,
+        error_messages={
+            "max_value": _("Headcount cannot exceed {max_value}; check the number."),
+            "min_value": _("Headcount must be at least 1."),
+        },
+    )
+
+
 class CaseIntakeSerializer(serializers.Serializer):
     """Registering a case at the desk: the person (an existing file or a new one), the matter,
-    and a group visit's representatives (at most five, Art 20)."""
+    and a group visit's representatives (at most five, Art 20, and no more than the headcount).
+
+    A person with an open case on the same matter (petitions.services.is_same_matter) is refused
+    with 409 ``open_case_exists`` and the open case's id, unless ``new_case_reason`` is given."""
 
     petitioner_id = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_ID,
         help_text=str(_("An existing petitioner file; or send `petitioner` instead.")),
     )
     petitioner = PetitionerInputSerializer(required=False, allow_null=True)
@@ -309,8 +385,20 @@ class CaseIntakeSerializer(serializers.Serializer):
     is_major_urgent = serializers.BooleanField(default=False)
     is_safety_risk = serializers.BooleanField(default=False)
     is_skip_level = serializers.BooleanField(default=False)
-    headcount = serializers.IntegerField(min_value=1, default=1)
+    headcount = headcount_field()
     representatives = PetitionerInputSerializer(many=True, required=False)
+    new_case_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=MAX_REASON_LENGTH,
+        help_text=str(
+            _(
+                "Why this is a new case although the person has an open case on the same matter "
+                "(without it such a registration is refused with 409 open_case_exists)."
+            )
+        ),
+    )
 
     def validate_request(self, value: str) -> str:
         if not value.strip():
@@ -332,6 +420,19 @@ class CaseIntakeSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        reps = len(attrs.get("representatives") or [])
+        if reps > attrs["headcount"]:
+            raise serializers.ValidationError(
+                {
+                    "representatives": [
+                        _(
+                            "%(reps)d representatives cannot come from %(n)d people: check the "
+                            "headcount."
+                        )
+                        % {"reps": reps, "n": attrs["headcount"]}
+                    ]
+                }
+            )
         has_id = attrs.get("petitioner_id") is not None
         has_new = attrs.get("petitioner") is not None
         if has_id == has_new:
@@ -370,10 +471,10 @@ class CaseIntakeSerializer(serializers.Serializer):
 
 class VisitInputSerializer(serializers.Serializer):
     petitioner_id = serializers.IntegerField(
-        min_value=1, help_text=str(_("A petitioner on this case."))
+        min_value=1, max_value=MAX_ID, help_text=str(_("A petitioner on this case."))
     )
     channel = _code_field(Channel)
-    headcount = serializers.IntegerField(min_value=1, default=1)
+    headcount = headcount_field()
     notes = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, default=""
     )
@@ -384,6 +485,7 @@ class AnswerInputSerializer(serializers.Serializer):
     expected_version = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_VERSION,
         help_text=str(_("The case version you saw; refused with 409 if it changed since.")),
     )
 
@@ -533,9 +635,18 @@ class CaseRegisteredSerializer(CaseDetailSerializer):
         )
     )
     warnings = serializers.SerializerMethodField()
+    differences = serializers.SerializerMethodField(
+        help_text=str(
+            _(
+                "Values typed for a known person that differ from their file and were not "
+                "applied (identity fields, or contact fields of a file another center holds). "
+                "Correct the file with POST /api/v1/petitioners/{id}/correct/ if it is wrong."
+            )
+        )
+    )
 
     class Meta(CaseDetailSerializer.Meta):
-        fields = [*CaseDetailSerializer.Meta.fields, "query_code", "warnings"]
+        fields = [*CaseDetailSerializer.Meta.fields, "query_code", "warnings", "differences"]
         read_only_fields = fields
 
     def _registration(self) -> Registration:
@@ -549,6 +660,11 @@ class CaseRegisteredSerializer(CaseDetailSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_warnings(self, case: Case) -> list[str]:
         return self._registration().warnings
+
+    @extend_schema_field(FieldDifferenceOutputSerializer(many=True))
+    def get_differences(self, case: Case) -> list[dict[str, Any]]:
+        differences = self.context.get("differences") or []
+        return FieldDifferenceOutputSerializer(differences, many=True).data  # type: ignore[return-value]
 
 
 class VisitSerializer(serializers.ModelSerializer):

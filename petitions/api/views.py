@@ -5,6 +5,7 @@ that is not yours is the same 404 as one that does not exist."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -34,13 +35,18 @@ from petitions.selectors import (
     petitioners_visible_to,
 )
 from petitions.services import (
+    FieldDifference,
+    OpenCaseExists,
     Registration,
     add_attachment,
     answer_on_spot,
+    correct_petitioner,
     find_petitioner_by_id_number,
+    intake_petitioner,
     record_file_lookups,
     record_repeat_visit,
     register_case,
+    report_visit_to_case_center,
     reveal_pii,
     upsert_petitioner,
 )
@@ -55,6 +61,8 @@ from .serializers import (
     CaseIntakeSerializer,
     CaseListSerializer,
     CaseRegisteredSerializer,
+    CorrectionInputSerializer,
+    OpenCaseConflictSerializer,
     PetitionerExactLookupSerializer,
     PetitionerInputSerializer,
     PetitionerLookupSerializer,
@@ -62,6 +70,7 @@ from .serializers import (
     RevealInputSerializer,
     RevealOutputSerializer,
     VisitInputSerializer,
+    VisitReportOutputSerializer,
     VisitSerializer,
     petitioner_data,
 )
@@ -346,6 +355,34 @@ class PetitionerViewSet(viewsets.GenericViewSet[Petitioner]):
         response["Cache-Control"] = "no-store"
         return response
 
+    @extend_schema(
+        summary="Correct a petitioner file",
+        description=(
+            "Corrects what was typed wrongly (name, sex, birth date, ID type and number, phone, "
+            "address, ...): only the fields given change, and `reason` is kept in the file's "
+            "history with your name. For front-desk staff of the center that holds the file or "
+            "of a center above it (403 otherwise); the file must be visible to you (404)."
+        ),
+        request=CorrectionInputSerializer,
+        responses={200: PetitionerSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: int) -> Response:
+        # h1 (front-desk data integrity): the write is petitions.services.correct_petitioner.
+        actor = actor_of(request)
+        petitioner = self.get_object()
+        serializer = CorrectionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        correct_petitioner(
+            actor=actor,
+            petitioner=petitioner,
+            changes=serializer.changes(),
+            reason=serializer.validated_data["reason"],
+        )
+        response = Response(PetitionerSerializer(self.get_object()).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
 
 # --- cases ----------------------------------------------------------------------------------------
 
@@ -398,9 +435,17 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
     @extend_schema(
         summary="Register a case (intake)",
         description=(
-            "Registers the petitioner (an existing file by `petitioner_id`, or a new or updated "
-            "file from `petitioner`), the representatives and the case, all or nothing. The "
-            "response carries the one-time query code for the petitioner's receipt."
+            "Registers the petitioner (an existing file by `petitioner_id`, or a new file from "
+            "`petitioner`), the representatives and the case, all or nothing. The response "
+            "carries the one-time query code for the petitioner's receipt.\n\n"
+            "A known ID number finds the person's file: blank or omitted fields never replace "
+            "what is on file, identity fields (name, sex, birth date) are never changed here, and "
+            "contact fields are updated only when your center holds the file (or is above it). "
+            "Whatever was not applied is listed in `differences`.\n\n"
+            "A person with an open case on the same matter (the same related legal case number; "
+            "without numbers, the same content category and organ) is refused with 409 "
+            "`open_case_exists` and `open_case_id`: record a visit on that case, or repeat the "
+            "registration with `new_case_reason`."
         ),
         request=CaseIntakeSerializer,
         parameters=[IDEMPOTENCY_KEY],
@@ -412,6 +457,10 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
             ),
             400: BAD_REQUEST,
             403: FORBIDDEN,
+            409: OpenApiResponse(
+                OpenCaseConflictSerializer,
+                description="An open case on the same matter exists (code open_case_exists).",
+            ),
         },
     )
     def create(self, request: Request) -> Response:
@@ -427,30 +476,47 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
             if first is not None:
                 return self._registered(Registration(case=first, query_code=None, created=False))
         attrs = serializer.validated_data
-        with transaction.atomic():
-            main = attrs.get("existing_petitioner") or self._upsert(actor, attrs["petitioner"])
-            representatives = [self._upsert(actor, r) for r in attrs.get("representatives", [])]
-            registration = register_case(
-                actor=actor,
-                petitioner=main,
-                data=serializer.to_case_data(),
-                representatives=representatives,
-                submission_key=key,
+        differences: list[FieldDifference] = []
+
+        def person(data: dict[str, Any]) -> Petitioner:
+            # A known person's file is merged, never blanked; identity differences come back.
+            found = intake_petitioner(actor=actor, data=petitioner_data(data, None))
+            differences.extend(found.differences)
+            return found.petitioner
+
+        try:
+            with transaction.atomic():
+                main = attrs.get("existing_petitioner") or person(attrs["petitioner"])
+                representatives = [person(r) for r in attrs.get("representatives", [])]
+                registration = register_case(
+                    actor=actor,
+                    petitioner=main,
+                    data=serializer.to_case_data(),
+                    representatives=representatives,
+                    submission_key=key,
+                    new_case_reason=attrs["new_case_reason"],
+                )
+        except OpenCaseExists as exc:
+            return Response(
+                {
+                    "detail": str(exc),
+                    "code": exc.code,
+                    "open_case_id": exc.case.pk,
+                    "open_case_number": exc.case.number,
+                },
+                status=status.HTTP_409_CONFLICT,
             )
-        return self._registered(registration)
+        return self._registered(registration, differences)
 
-    @staticmethod
-    def _upsert(actor: User, attrs: dict[str, Any]) -> Petitioner:
-        existing = (
-            find_petitioner_by_id_number(attrs["id_number"], attrs["id_type"])
-            if attrs["id_number"]
-            else None
-        )
-        return upsert_petitioner(actor=actor, data=petitioner_data(attrs, existing))
-
-    def _registered(self, registration: Registration) -> Response:
+    def _registered(
+        self, registration: Registration, differences: Sequence[FieldDifference] = ()
+    ) -> Response:
         case = self._detail(registration.case.pk)
-        context = {**self.get_serializer_context(), "registration": registration}
+        context = {
+            **self.get_serializer_context(),
+            "registration": registration,
+            "differences": list(differences),
+        }
         return Response(
             CaseRegisteredSerializer(case, context=context).data,
             status=status.HTTP_201_CREATED if registration.created else status.HTTP_200_OK,
@@ -557,6 +623,46 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
         )
         saved: Visit = visits.get(pk=visit.pk)
         return Response(VisitSerializer(saved).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Report a visit to the center that holds the case",
+        description=(
+            "A person comes to your desk about an open case of a center below yours, whose cases "
+            "are read-only to you (a visit posted to /visits/ is refused with 403). Nothing is "
+            "written to the case: the reception and triage staff of the center that holds it "
+            "are notified. Or register a case of your own."
+        ),
+        request=VisitInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: VisitReportOutputSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="report-visit")
+    def report_visit(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        case = self.get_object()
+        serializer = VisitInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attrs = serializer.validated_data
+        petitioner = petitioners_visible_to(actor).filter(pk=attrs["petitioner_id"]).first()
+        if petitioner is None:
+            raise exceptions.ValidationError({"petitioner_id": [_("No such petitioner.")]})
+        notified = report_visit_to_case_center(
+            actor=actor,
+            case=case,
+            petitioner=petitioner,
+            channel=attrs["channel"],
+            headcount=attrs["headcount"],
+            notes=attrs["notes"],
+            submission_key=submission_key(request, "visit-report", actor.pk, case.pk),
+        )
+        data = VisitReportOutputSerializer({"notified": notified, "center": case.center}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Answer on the spot and close",

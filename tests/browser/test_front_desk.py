@@ -71,10 +71,11 @@ def test_reception_registers_then_records_a_repeat_visit_and_the_public_checks_i
     assert page.locator("[data-testid=case-number]").is_visible()
     page.emulate_media(media="screen")
 
-    # 4. the same person again: the open case is offered, preselected, as a repeat visit
+    # 4. the same person again: the open case is offered as a repeat visit, chosen explicitly
     find_by_id_number(page, number)
     radio = page.locator(f"input[name=visit_of][value='{case.pk}']")
-    assert radio.count() == 1 and radio.is_checked()
+    assert radio.count() == 1 and not radio.is_checked()
+    radio.check()
     assert page.locator("#new-case-fields").is_hidden()
     page.click("[data-testid=register-submit]")
     page.wait_for_url(re.compile(r"/desk/\?petitioner=\d+$"))
@@ -239,9 +240,6 @@ def test_back_and_register_again_shows_the_open_case_and_creates_no_duplicate(pa
     # the browser's Back button, then 登记 again on the page it shows
     page.go_back()
     page.wait_for_selector("[data-testid=register-form]")
-    radio_new = page.locator("input[name=visit_of][value=new]")
-    if radio_new.count() and radio_new.get_attribute("type") == "radio":
-        radio_new.check()  # what the clerk had chosen on the page before
     page.click("[data-testid=register-submit]")
     page.wait_for_load_state()
 
@@ -254,6 +252,7 @@ def test_back_and_register_again_shows_the_open_case_and_creates_no_duplicate(pa
     assert case.visit_count == 1
     # the explicit choice: the open case as a repeat visit, or a new case with its reason
     assert page.locator(f"input[name=visit_of][value='{case.pk}']").count() == 1
+    page.check("input[name=visit_of][value=new]")
     assert page.locator("#id_new_case_reason").is_visible()
 
     page.fill("#id_new_case_reason", "同一判决的另一项执行请求")
