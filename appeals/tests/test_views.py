@@ -187,3 +187,29 @@ def test_termination_pages(county_case, county, province):
     county_case.refresh_from_db()
     assert county_case.state == CaseState.TERMINATED
     assert Termination.objects.get().state == "approved"
+
+
+def test_the_queue_costs_the_same_for_one_or_three_requests(
+    county, city, django_assert_max_num_queries
+):
+    from appeals import services
+    from appeals.testing import delivered_case
+
+    from .conftest import DELIVERED
+
+    def add_one() -> None:
+        case = delivered_case(county, delivered_at=DELIVERED)
+        with time_machine.travel(day("2026-10-09")):
+            services.request_review(actor=county.reception, case=case, kind="review", reason="不服")
+
+    client = login(city.supervisor)
+    add_one()
+    with time_machine.travel(day("2026-10-10")):
+        with django_assert_max_num_queries(12) as one:
+            assert client.get("/appeals/").status_code == 200
+    add_one()
+    add_one()
+    with time_machine.travel(day("2026-10-10")):
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            response = client.get("/appeals/")
+    assert response.content.decode().count('data-testid="waiting-review"') == 3
