@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.apps import apps
+from django.db.models import Case as DbCase
 from django.db.models import (
     Count,
     DateTimeField,
@@ -42,7 +43,9 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    When,
 )
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -54,7 +57,7 @@ from petitions.states import CaseState
 from routing.models import Assignment, AssignmentRole, Transfer
 from supervision.models import LeaderResponsibility, SupervisionOrder
 
-from .filters import NOT_HANDLED_ASSIGNMENT_STATES, ReportFilters
+from .filters import CHINA_TZ, NOT_HANDLED_ASSIGNMENT_STATES, ReportFilters
 
 GROUP_VISIT_HEADCOUNT = 5  # DOMAIN.md §3: practice counts 5 or more people as a group visit
 SATISFIED_RATINGS = ("satisfied", "basically_satisfied")
@@ -260,8 +263,11 @@ def format_rate(value: float | None) -> str:
 # --- the counting queries (one aggregate each; see the module docstring) -------------------------
 
 
-def clock_figures(f: ReportFilters, now: datetime, *, group_by: str | None = None) -> Any:
-    """Acceptance and completion, on deadline rows, in one aggregate (or one GROUP BY)."""
+def clock_figures(
+    f: ReportFilters, now: datetime, *, group_by: str | None = None, daily: bool = False
+) -> Any:
+    """Acceptance and completion, on deadline rows, in one aggregate (or one GROUP BY: by lead
+    department/handler, or by day and case dimensions for the daily counters)."""
     on_time, late = _decided(f, now)
     not_handled = Exists(
         Assignment.objects.filter(
@@ -292,12 +298,36 @@ def clock_figures(f: ReportFilters, now: datetime, *, group_by: str | None = Non
         "done_num": Count("case_id", distinct=True, filter=handling & on_time),
         "done_den": Count("case_id", distinct=True, filter=handling),
     }
+    if daily:
+        day = DbCase(When(on_time, then=_day("met_at")), default=_day("due_at"))
+        return daily_groups(qs, day, "case__", aggregates)
     if group_by is None:
         return qs.aggregate(**aggregates)
     return (
         qs.annotate(group=lead_assignment_field("case_id", group_by))
         .values("group")
         .annotate(**aggregates)
+    )
+
+
+def _day(field: str) -> TruncDate:
+    return TruncDate(field, tzinfo=CHINA_TZ)
+
+
+def daily_groups(qs: Any, day: Any, prefix: str, aggregates: dict[str, Any]) -> Any:
+    """``qs`` grouped by the Beijing day that places a row in a period and by the case
+    dimensions the daily counters keep (reports.counters)."""
+    return (
+        qs.annotate(
+            g_day=day,
+            g_center=F(f"{prefix}center_id"),
+            g_channel=F(f"{prefix}channel_id"),
+            g_category=F(f"{prefix}category_id"),
+            g_law=F(f"{prefix}is_law_related"),
+        )
+        .values("g_day", "g_center", "g_channel", "g_category", "g_law")
+        .annotate(**aggregates)
+        .order_by()
     )
 
 
@@ -316,14 +346,19 @@ def lead_assignment_field(case_ref: str, group_by: str) -> Subquery:
 
 
 def evaluation_figures(
-    f: ReportFilters, now: datetime, window_days: int, *, group_by: str | None = None
+    f: ReportFilters,
+    now: datetime,
+    window_days: int,
+    *,
+    group_by: str | None = None,
+    daily: bool = False,
 ) -> Any:
     """Satisfaction and participation over the current replies delivered in the period."""
     reply_model = optional_model("closure.Reply")
     evaluation_model = optional_model("closure.Evaluation")
     empty = {"sat_num": 0, "eval_num": 0, "due_den": 0}
     if reply_model is None or evaluation_model is None:
-        return empty if group_by is None else []
+        return empty if group_by is None and not daily else []
     window = timedelta(days=window_days)
     window_end = ExpressionWrapper(OuterRef("delivered_at") + window, output_field=DateTimeField())
     latest_rating = Subquery(
@@ -352,6 +387,8 @@ def evaluation_figures(
         "eval_num": Count("case_id", distinct=True, filter=evaluated),
         "due_den": Count("case_id", distinct=True, filter=evaluated | ~window_open),
     }
+    if daily:
+        return daily_groups(qs, _day("delivered_at"), "case__", aggregates)
     if group_by is None:
         return qs.aggregate(**aggregates)
     return (
@@ -361,7 +398,7 @@ def evaluation_figures(
     )
 
 
-def visit_figures(f: ReportFilters) -> dict[str, int]:
+def visit_figures(f: ReportFilters, *, daily: bool = False) -> Any:
     after_termination = Exists(
         CaseEvent.objects.filter(
             case_id=OuterRef("case_id"),
@@ -372,17 +409,20 @@ def visit_figures(f: ReportFilters) -> dict[str, int]:
     qs = Visit.objects.filter(f.case_q("case__"), at__gte=f.since, at__lt=f.until).exclude(
         after_termination
     )
-    return qs.aggregate(
-        visits=Count("pk"),
-        repeat=Count("pk", filter=Q(is_repeat=True)),
-        group_visits=Count(
+    aggregates = {
+        "visits": Count("pk"),
+        "repeat": Count("pk", filter=Q(is_repeat=True)),
+        "group_visits": Count(
             "pk", filter=Q(headcount__gte=GROUP_VISIT_HEADCOUNT) | Q(case__is_group=True)
         ),
-        skip_level_visits=Count("pk", filter=Q(case__is_skip_level=True)),
-    )
+        "skip_level_visits": Count("pk", filter=Q(case__is_skip_level=True)),
+    }
+    if daily:
+        return daily_groups(qs, _day("at"), "case__", aggregates)
+    return qs.aggregate(**aggregates)
 
 
-def closing_figures(f: ReportFilters, now: datetime) -> dict[str, int]:
+def closing_figures(f: ReportFilters, now: datetime, *, daily: bool = False) -> Any:
     """First-time resolution and cessation, over the cases closed in the period."""
     reviewed = Q(
         Exists(CaseEvent.objects.filter(case_id=OuterRef("pk"), kind__in=REVIEW_EVENT_KINDS))
@@ -414,12 +454,15 @@ def closing_figures(f: ReportFilters, now: datetime) -> dict[str, int]:
         closed_at__gte=f.since,
         closed_at__lt=f.until,
     ).exclude(terminated_q())
-    return qs.aggregate(
-        closed=Count("pk"),
-        first_time=Count("pk", filter=~reviewed),
-        cessation_den=Count("pk", filter=window_ended),
-        cessation_num=Count("pk", filter=window_ended & ~Q(petitioned_again)),
-    )
+    aggregates = {
+        "closed": Count("pk"),
+        "first_time": Count("pk", filter=~reviewed),
+        "cessation_den": Count("pk", filter=window_ended),
+        "cessation_num": Count("pk", filter=window_ended & ~Q(petitioned_again)),
+    }
+    if daily:
+        return daily_groups(qs, _day("closed_at"), "", aggregates)
+    return qs.aggregate(**aggregates)
 
 
 def leader_figures(f: ReportFilters) -> dict[str, int]:
@@ -437,9 +480,18 @@ def leader_figures(f: ReportFilters) -> dict[str, int]:
 
 
 def overdue_q(f: ReportFilters, now: datetime) -> Q:
-    """Deadline rows of a supervised duty that went overdue in the period."""
+    """Deadline rows of a supervised duty that went overdue in the period, and were the case's
+    first missed duty: a case counts as overdue in the period in which it first went overdue,
+    so a case late twice counts once (in live figures and in the daily counters alike)."""
     _, late = _decided(f, now)
-    return Q(kind__in=DUTY_KINDS) & late
+    earlier_miss = Exists(
+        Deadline.objects.filter(
+            case_id=OuterRef("case_id"),
+            kind__in=DUTY_KINDS,
+            due_at__lt=OuterRef("due_at"),
+        ).filter(Q(met_at__isnull=True) | Q(met_at__gt=F("due_at")))
+    )
+    return Q(kind__in=DUTY_KINDS) & late & ~Q(earlier_miss)
 
 
 def other_counts(f: ReportFilters, now: datetime) -> dict[str, int]:
@@ -485,7 +537,36 @@ class Report:
 
 
 def compute(f: ReportFilters, *, now: datetime | None = None) -> Report:
-    """Every indicator and count for the filters: nine queries whatever the data size."""
+    """Every indicator and count for the filters. From the daily counters where they cover the
+    period (reports.counters), the rest live; see compute_live."""
+    from .counters import compute_with_counters
+
+    now = now or timezone.now()
+    return compute_with_counters(f, now) or compute_live(f, now=now)
+
+
+def assemble(
+    f: ReportFilters, now: datetime, figures: dict[str, int], leader: dict[str, int]
+) -> Report:
+    """A Report from the summed figures (live, from counters, or both)."""
+    pairs = {
+        "timely_acceptance": (figures["acc_num"], figures["acc_den"]),
+        "on_time_completion": (figures["done_num"], figures["done_den"]),
+        "satisfaction": (figures["sat_num"], figures["eval_num"]),
+        "participation": (figures["eval_num"], figures["due_den"]),
+        "repeat_petition": (figures["repeat"], figures["visits"]),
+        "first_time_resolution": (figures["first_time"], figures["closed"]),
+        "leader_resolution": (leader["num"], leader["den"]),
+        "cessation": (figures["cessation_num"], figures["cessation_den"]),
+    }
+    values = tuple(IndicatorValue(ind, *pairs[ind.code]) for ind in INDICATORS)
+    counts = {key: figures[key] for key in COUNT_LABELS}
+    return Report(filters=f, indicators=values, counts=counts, computed_at=now)
+
+
+def compute_live(f: ReportFilters, *, now: datetime | None = None) -> Report:
+    """Every indicator and count by aggregates over the rows: nine queries whatever the data
+    size (their cost grows with the rows in the period and scope)."""
     from . import conf
 
     now = now or timezone.now()
@@ -495,27 +576,8 @@ def compute(f: ReportFilters, *, now: datetime | None = None) -> Report:
     closing = closing_figures(f, now)
     leader = leader_figures(f)
     counts = other_counts(f, now)
-    pairs = {
-        "timely_acceptance": (clocks["acc_num"], clocks["acc_den"]),
-        "on_time_completion": (clocks["done_num"], clocks["done_den"]),
-        "satisfaction": (evaluations["sat_num"], evaluations["eval_num"]),
-        "participation": (evaluations["eval_num"], evaluations["due_den"]),
-        "repeat_petition": (visits["repeat"], visits["visits"]),
-        "first_time_resolution": (closing["first_time"], closing["closed"]),
-        "leader_resolution": (leader["num"], leader["den"]),
-        "cessation": (closing["cessation_num"], closing["cessation_den"]),
-    }
-    values = tuple(IndicatorValue(ind, *pairs[ind.code]) for ind in INDICATORS)
-    all_counts = {
-        "cases": counts["cases"],
-        "visits": visits["visits"],
-        "group_visits": visits["group_visits"],
-        "skip_level_visits": visits["skip_level_visits"],
-        "transfers": counts["transfers"],
-        "supervision_orders": counts["supervision_orders"],
-        "overdue": counts["overdue"],
-    }
-    return Report(filters=f, indicators=values, counts=all_counts, computed_at=now)
+    figures = {**clocks, **evaluations, **visits, **closing, **counts}
+    return assemble(f, now, figures, leader)
 
 
 def compute_cached(f: ReportFilters, *, now: datetime | None = None) -> Report:

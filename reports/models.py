@@ -155,3 +155,61 @@ class EnforcementSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+
+class ReportDailyCount(models.Model):
+    """Daily per-center counters of the indicator figures (reports.counters): one row per Beijing
+    day and combination of the case dimensions a report filters on (center, channel, category,
+    law-related), holding the numerators, denominators and counts of the events that day places
+    in a period. A year over the whole province is then a sum over a few hundred thousand rows
+    at most, instead of aggregates over every case of the year. Rebuilt by
+    ``refresh_report_counters`` (nightly for the recent days, and on demand)."""
+
+    day = models.DateField(_("day"))
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="+")
+    channel_id = models.BigIntegerField()
+    category_id = models.BigIntegerField()
+    is_law_related = models.BooleanField()
+    acc_num = models.PositiveIntegerField(default=0)
+    acc_den = models.PositiveIntegerField(default=0)
+    done_num = models.PositiveIntegerField(default=0)
+    done_den = models.PositiveIntegerField(default=0)
+    sat_num = models.PositiveIntegerField(default=0)
+    eval_num = models.PositiveIntegerField(default=0)
+    due_den = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+    repeat = models.PositiveIntegerField(default=0)
+    group_visits = models.PositiveIntegerField(default=0)
+    skip_level_visits = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    first_time = models.PositiveIntegerField(default=0)
+    cessation_num = models.PositiveIntegerField(default=0)
+    cessation_den = models.PositiveIntegerField(default=0)
+    cases = models.PositiveIntegerField(default=0)
+    transfers = models.PositiveIntegerField(default=0)
+    supervision_orders = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily report counter")
+        verbose_name_plural = _("daily report counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "center", "channel_id", "category_id", "is_law_related"],
+                name="dailycount_unique_key",
+            ),
+        ]
+        indexes = [
+            # counters.sum_counters(): WHERE center_id IN (...) AND day BETWEEN ? AND ?
+            models.Index(fields=["center", "day"], name="dailycount_center_day_idx"),
+        ]
+
+
+class ReportCounterRun(models.Model):
+    """The days the counters cover: [built_from, built_through]. One row."""
+
+    built_from = models.DateField()
+    built_through = models.DateField()
+    cessation_days = models.PositiveIntegerField()
+    evaluation_window_days = models.PositiveIntegerField()
+    built_at = models.DateTimeField()

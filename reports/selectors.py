@@ -5,11 +5,11 @@ arranges the (few) groups – centers, departments, months – never cases."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from supervision.models import OrderState, SupervisionOrder
 from . import conf
 from .filters import CHINA_TZ, ReportFilters
 from .indicators import (
+    CLOSED_STATES,
     DUTY_KINDS,
     SATISFIED_RATINGS,
     clock_figures,
@@ -57,29 +58,87 @@ def _months(start: date, end: date) -> list[date]:
     return months
 
 
+def _split(f: ReportFilters) -> tuple[ReportFilters | None, ReportFilters | None]:
+    """(the part of the period the daily counters cover, the part to count live)."""
+    from .counters import counters_enabled
+    from .models import ReportCounterRun
+
+    run = ReportCounterRun.objects.first() if counters_enabled() else None
+    if (
+        run is None
+        or f.department is not None
+        or not run.built_from <= f.start <= run.built_through
+    ):
+        return None, f
+    counted = replace(f, end=min(f.end, run.built_through))
+    live = (
+        replace(f, start=run.built_through + timedelta(days=1))
+        if f.end > run.built_through
+        else None
+    )
+    return counted, live
+
+
+def _counter_rows(f: ReportFilters) -> Any:
+    from .models import ReportDailyCount
+
+    qs = ReportDailyCount.objects.filter(
+        center_id__in=f.center_ids, day__gte=f.start, day__lte=f.end
+    )
+    if f.channel is not None:
+        qs = qs.filter(channel_id=f.channel.pk)
+    if f.category_ids:
+        qs = qs.filter(category_id__in=f.category_ids)
+    if f.law_related is not None:
+        qs = qs.filter(is_law_related=f.law_related)
+    return qs
+
+
+def _month_key(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
 def monthly_trend(f: ReportFilters) -> list[dict[str, Any]]:
-    """Cases registered and closed per month of the period."""
-    month = TruncMonth("registered_at", tzinfo=CHINA_TZ)
-    registered = dict(
-        Case.objects.filter(f.case_q(), registered_at__gte=f.since, registered_at__lt=f.until)
-        .annotate(m=month)
-        .values("m")
-        .annotate(n=Count("pk"))
-        .values_list("m", "n")
-    )
-    closed = dict(
-        Case.objects.filter(f.case_q(), closed_at__gte=f.since, closed_at__lt=f.until)
-        .exclude(terminated_q())
-        .annotate(m=TruncMonth("closed_at", tzinfo=CHINA_TZ))
-        .values("m")
-        .annotate(n=Count("pk"))
-        .values_list("m", "n")
-    )
-
-    def by_month(counts: dict[Any, int]) -> dict[date, int]:
-        return {(k.date() if isinstance(k, datetime) else k): v for k, v in counts.items()}
-
-    reg, clo = by_month(registered), by_month(closed)
+    """Cases registered and closed per month of the period (the days the daily counters cover
+    from them, the rest live)."""
+    counted, live = _split(f)
+    reg: dict[date, int] = {}
+    clo: dict[date, int] = {}
+    if counted is not None:
+        for m, r, c in (
+            _counter_rows(counted)
+            .annotate(m=TruncMonth("day"))
+            .values("m")
+            .annotate(reg=Sum("cases"), clo=Sum("closed"))
+            .values_list("m", "reg", "clo")
+        ):
+            reg[_month_key(m)] = reg.get(_month_key(m), 0) + (r or 0)
+            clo[_month_key(m)] = clo.get(_month_key(m), 0) + (c or 0)
+    if live is not None:
+        for m, n in (
+            Case.objects.filter(
+                live.case_q(), registered_at__gte=live.since, registered_at__lt=live.until
+            )
+            .annotate(m=TruncMonth("registered_at", tzinfo=CHINA_TZ))
+            .values("m")
+            .annotate(n=Count("pk"))
+            .values_list("m", "n")
+        ):
+            reg[_month_key(m)] = reg.get(_month_key(m), 0) + n
+        for m, n in (
+            Case.objects.filter(
+                live.case_q(),
+                state__in=CLOSED_STATES,
+                closed_at__gte=live.since,
+                closed_at__lt=live.until,
+            )
+            .exclude(terminated_q())
+            .annotate(m=TruncMonth("closed_at", tzinfo=CHINA_TZ))
+            .values("m")
+            .annotate(n=Count("pk"))
+            .values_list("m", "n")
+        ):
+            clo[_month_key(m)] = clo.get(_month_key(m), 0) + n
     return [
         {"month": m.strftime("%Y-%m"), "registered": reg.get(m, 0), "closed": clo.get(m, 0)}
         for m in _months(f.start, f.end)
@@ -105,12 +164,26 @@ def by_subordinate_center(f: ReportFilters) -> list[dict[str, Any]]:
     """Cases registered in the period under the chosen center, by its directly subordinate
     centers (each with everything below it) and the center itself ("本级")."""
     root = f.center
-    counts = dict(
-        Case.objects.filter(f.case_q(), registered_at__gte=f.since, registered_at__lt=f.until)
-        .values("center_id")
-        .annotate(n=Count("pk"))
-        .values_list("center_id", "n")
-    )
+    counted, live = _split(f)
+    counts: dict[int, int] = {}
+    if counted is not None:
+        for k, v in (
+            _counter_rows(counted)
+            .values("center_id")
+            .annotate(n=Sum("cases"))
+            .values_list("center_id", "n")
+        ):
+            counts[k] = counts.get(k, 0) + (v or 0)
+    if live is not None:
+        for k, v in (
+            Case.objects.filter(
+                live.case_q(), registered_at__gte=live.since, registered_at__lt=live.until
+            )
+            .values("center_id")
+            .annotate(n=Count("pk"))
+            .values_list("center_id", "n")
+        ):
+            counts[k] = counts.get(k, 0) + v
     centers = list(Center.objects.filter(pk__in=f.center_ids).only("pk", "name", "path", "parent"))
     if root is None:
         tops = [c for c in centers if c.parent_id is None or c.parent_id not in f.center_ids]
@@ -165,9 +238,8 @@ def _department_names(ids: Sequence[int]) -> dict[int, str]:
 
 
 def by_department(f: ReportFilters, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Cases assigned in the period per lead department, with its on-time completion (two
-    GROUP BY queries; the league table adds the rest)."""
-    now = now or timezone.now()
+    """Cases assigned in the period per lead department (one GROUP BY on the lead assignments;
+    the rates per department are on the league table page)."""
     assigned = dict(
         Assignment.objects.filter(
             f.case_q("case__"),
@@ -179,20 +251,9 @@ def by_department(f: ReportFilters, now: datetime | None = None) -> list[dict[st
         .annotate(n=Count("case_id", distinct=True))
         .values_list("department_id", "n")
     )
-    completion = {
-        g["group"]: (g["done_num"], g["done_den"])
-        for g in clock_figures(f, now, group_by="department")
-        if g["group"] is not None
-    }
-    names = _department_names(sorted(set(assigned) | set(completion)))
+    names = _department_names(sorted(assigned))
     rows = [
-        {
-            "department": pk,
-            "name": names.get(pk, ""),
-            "assigned": assigned.get(pk, 0),
-            "completion": rate(*completion.get(pk, (0, 0))),
-        }
-        for pk in names
+        {"department": pk, "name": names.get(pk, ""), "assigned": n} for pk, n in assigned.items()
     ]
     return sorted(rows, key=lambda r: (-r["assigned"], r["name"]))
 

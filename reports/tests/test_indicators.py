@@ -120,4 +120,4 @@ def test_query_count_does_not_grow_with_the_data(org, cast):
     with CaptureQueriesContext(connection) as full:
         report = compute(filters, now=NOW)
     assert report.counts["cases"] == 26
-    assert len(full) == len(empty) <= 9
+    assert len(full) == len(empty) <= 10  # nine aggregates and the counters check
