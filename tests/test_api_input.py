@@ -33,7 +33,7 @@ def client_for(user: User) -> APIClient:
 
 
 def post_raw(client: APIClient, url: str, body: str | bytes) -> Any:
-    return client.generic("POST", url, body, content_type="application/json")
+    return client.generic("POST", url, body, content_type="application/json")  # type: ignore[arg-type]
 
 
 def cursor(position: str, reverse: bool = False) -> str:
