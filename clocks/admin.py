@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import CalendarYear, Deadline, DeadlineRule, Holiday
+from .schedule import recompute_provisional_deadlines
 
 
 @admin.register(Holiday)
@@ -20,8 +24,16 @@ class HolidayAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarYear)
 class CalendarYearAdmin(admin.ModelAdmin):
+    """Adding a year says its official schedule is complete: the provisional clocks are counted
+    again on it (clocks.schedule; ``manage.py import_holidays`` does both from a file)."""
+
     list_display = ["year", "source"]
     list_filter = ["source"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            recompute_provisional_deadlines()
 
 
 @admin.register(DeadlineRule)

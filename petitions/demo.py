@@ -6,7 +6,7 @@ Why this bypasses the services
 module writes the same rows the services would (case, petitioner file, case-petitioner links,
 visits, a HistoricalCase "+" row with the registering user, CaseEvent rows) in bulk, because
 STYLE.md requires bulk paths to write their history themselves. It also writes the lead
-``routing.Assignment`` and the running ``supervision.Deadline`` of each case that has one, so
+``routing.Assignment`` and the running ``clocks.Deadline`` of each case that has one, so
 department inboxes and deadline lists are populated; those two are skipped with a warning if
 their models ever gain a column this module cannot fill.
 
@@ -236,22 +236,29 @@ ORGAN_KINDS = {
     "court": DepartmentKind.COURT,
     "justice": DepartmentKind.JUSTICE,
 }
-DEADLINE_DEFAULTS = {  # kind → calendar days, when supervision's rule table has no row
+DEADLINE_DEFAULTS = {  # kind → calendar days, when the clocks' rule table has no row
     "screening": 15,
     "acceptance_notice": 15,
     "handling": 60,
-    "review_request": 30,
+    "review_window": 30,
     "review_decision": 30,
+    "re_review_decision": 30,
 }
+# The clocks in the shapes the services open them (routing.services, appeals.services): the
+# acceptance notice (and the objection window) per assignment; screening, handling, the review
+# window and the review decisions per case. Windows (someone's right) carry no warning level and
+# are not the case's next deadline (clocks.models.DeadlineCategory).
+PER_ASSIGNMENT_CLOCKS = frozenset({"acceptance_notice", "objection"})
+WINDOW_CLOCKS = frozenset({"objection", "review_request", "review_window"})
 OPEN_CLOCK: dict[str, str] = {  # open state → the clock that runs in it
     S.REGISTERED: "screening",
     S.RETURNED: "screening",
     S.ASSIGNED: "acceptance_notice",
     S.SIGNED: "acceptance_notice",
     S.HANDLING: "handling",
-    S.REPLIED: "review_request",
+    S.REPLIED: "review_window",
     S.REVIEW: "review_decision",
-    S.RE_REVIEW: "review_decision",
+    S.RE_REVIEW: "re_review_decision",
 }
 ASSIGNMENT_STATE: dict[str, str] = {  # case state → state of its lead assignment
     S.ASSIGNED: "pending",
@@ -740,8 +747,8 @@ class _Context:
     def _deadline_rules(self) -> dict[str, _Rule]:
         rules = {k: _Rule(None, n, "calendar", "") for k, n in DEADLINE_DEFAULTS.items()}
         try:
-            from supervision.models import DeadlineRule
-        except ImportError:  # pragma: no cover - supervision not installed
+            from clocks.models import DeadlineRule
+        except ImportError:  # pragma: no cover - clocks not installed
             return rules
         for rule in DeadlineRule.objects.filter(province_region_code="", kind__in=list(rules)):
             rules[rule.kind] = _Rule(rule.pk, rule.length, rule.day_type, rule.basis)
@@ -1132,7 +1139,7 @@ class _Writer:
         except (ImportError, ImproperlyConfigured) as exc:
             out.write(f"Skipping assignments: {exc}\n")
         try:
-            from supervision.models import Deadline
+            from clocks.models import Deadline
 
             self.deadlines = _Table(Deadline, DEADLINE_COLUMNS, now=now)
             self.tables.append(self.deadlines)
@@ -1252,7 +1259,7 @@ class _Writer:
             start = life.changed_at
             if open_clock == "acceptance_notice":
                 start = next(s[3] for s in reversed(life.steps) if s[0] == "assign")
-            elif open_clock == "review_request":
+            elif open_clock == "review_window":
                 start = next(
                     s[3] for s in reversed(life.steps) if s[0] in {"reply", "decide_review"}
                 )
@@ -1286,7 +1293,7 @@ class _Writer:
             1 + len(repeats),
             spec.registered_at,
             spec.registered_by,
-            clock[2] if clock else None,
+            clock[2] if clock and clock[0] not in WINDOW_CLOCKS else None,
             life.closed_at,
             life.outcome,
             None,
@@ -1363,7 +1370,9 @@ class _Writer:
             kind, start, due = clock
             rule = ctx.rules[kind]
             days_left = (due - ctx.now).days
-            if ctx.now > due:
+            if kind in WINDOW_CLOCKS:
+                level = "on_time"  # a window is never warned (the sweep closes it)
+            elif ctx.now > due:
                 level = "overdue"
             elif days_left <= WARN_SEVERE_DAYS:
                 level = "severe"
@@ -1371,7 +1380,7 @@ class _Writer:
                 level = "approaching"
             else:
                 level = "on_time"
-            per_department = kind in {"acceptance_notice", "handling"}
+            per_department = kind in PER_ASSIGNMENT_CLOCKS
             self.deadlines.add(
                 (
                     spec.pk,
@@ -1406,15 +1415,18 @@ class _Writer:
         if last_assign < 0:
             return None
         center = spec.center
-        department = center.departments.get(spec.department_kind) or next(
-            iter(center.departments.values()), None
-        )
-        if department is None:
+        kind = spec.department_kind if spec.department_kind in center.departments else None
+        if kind is None:
+            kind = next(iter(center.departments), None)
+        if kind is None:
             return None
+        department = center.departments[kind]
         after = {s[0]: s[3] for s in steps[last_assign:]}
         assigned_at = steps[last_assign][3]
         state = ASSIGNMENT_STATE.get(spec.life.state, "done")
-        officer = center.actor_for("accept", spec.department_kind)
+        # The officer who signed and handled it works in that department (the services check
+        # it: an extension is asked for by the lead department); none there, nobody signed yet.
+        officer = center.officers.get(kind)
         signed_at = after.get("sign_for")
         accepted_at = after.get("accept")
         pk = self.assignment_ids.next()

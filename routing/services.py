@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clocks.deadlines import meet_deadline, open_deadline
+from clocks.deadlines import CHINA_TZ, compute_due, meet_deadline, open_deadline, rule_for
 from clocks.models import Deadline, DeadlineKind
 from core.errors import DomainError, PermissionDenied
 from core.models import Center, Department, User
@@ -257,10 +257,32 @@ def suggest_lead_department(case: Case) -> Department | None:
     )
 
 
+# How deep a level sits (a transfer never goes to a shallower one).
+_LEVEL_DEPTH: dict[str, int] = {"province": 0, "city": 1, "county": 2}
+
+
+def latest_assignment_due(case: Case, now: datetime) -> datetime:
+    """The latest due date an assignment made ``now`` may carry (issue 13 #6): the statutory
+    time to accept (Art 23) plus the handling period and its one extension (Art 34), by the
+    rules in force at the case's center (provinces may shorten or lengthen them)."""
+    accept_by, _provisional, _rule = compute_due(
+        kind=DeadlineKind.ACCEPTANCE_NOTICE, start=now, center=case.center
+    )
+    handling = rule_for(DeadlineKind.HANDLING, case.center)
+    latest, _provisional, _rule = compute_due(
+        kind=DeadlineKind.HANDLING,
+        start=accept_by,
+        center=case.center,
+        length_override=handling.length + handling.max_extension_days,
+    )
+    return latest
+
+
 def _validate_targets(
     case: Case, lead: DepartmentDue, assisting: Sequence[DepartmentDue], now: datetime
 ) -> None:
     errors: dict[str, list[str]] = {}
+    latest = latest_assignment_due(case, now)
     for label, item in [("lead", lead), *(("assisting", a) for a in assisting)]:
         if item.department.center_id != case.center_id:
             errors.setdefault(label, []).append(
@@ -273,6 +295,14 @@ def _validate_targets(
             )
         if item.due_at <= now:
             errors.setdefault(f"{label}_due", []).append(_("The due date must be in the future."))
+        elif item.due_at > latest:
+            errors.setdefault(f"{label}_due", []).append(
+                _(
+                    "The due date is beyond what the rules allow: at most %(date)s (acceptance, "
+                    "the handling period and its one extension)."
+                )
+                % {"date": f"{latest.astimezone(CHINA_TZ):%Y-%m-%d}"}
+            )
     ids = [a.department.pk for a in assisting]
     if lead.department.pk in ids:
         errors.setdefault("assisting", []).append(_("The lead department cannot also assist."))
@@ -418,6 +448,16 @@ def transfer_case(
     root = case.center.path.split("/")[1]
     if not to_center.is_active or to_center.path.split("/")[1] != root:
         raise ValidationError({"to_center": _("Choose an active center of this province.")})
+    if _LEVEL_DEPTH[to_center.level] < _LEVEL_DEPTH[case.center.level]:
+        # Upwards only through review (复查/复核, Arts 35-36), which has its own route.
+        raise ValidationError(
+            {
+                "to_center": _(
+                    "A case is transferred to a center at the same level or below. It goes up "
+                    "to a higher center only when the petitioner asks for review."
+                )
+            }
+        )
     now = timezone.now()
     from_center = case.center
     with transaction.atomic():
