@@ -61,6 +61,8 @@ def _key(request: Request) -> str | None:
 
 
 class ReviewView(CaseView):
+    """Review (复查) and re-review (复核) requests of a case (Arts 35-36)."""
+
     @extend_schema(
         tags=TAGS,
         summary="The case's review and re-review requests",
@@ -114,6 +116,8 @@ class ReviewView(CaseView):
 
 
 class ReviewDecideView(CaseView):
+    """The reviewing center's decision with its written answer."""
+
     @extend_schema(
         tags=TAGS,
         summary="Decide the review or re-review with a written answer",
@@ -149,6 +153,8 @@ class ReviewDecideView(CaseView):
 
 
 class TerminationView(CaseView):
+    """Lawful termination (依法终结) proposals of a case (Art 37)."""
+
     @extend_schema(
         tags=TAGS,
         summary="The case's lawful termination proposals",
@@ -199,6 +205,8 @@ class TerminationView(CaseView):
 
 
 class TerminationApproveView(CaseView):
+    """The center's review and the provincial approval of a termination proposal."""
+
     @extend_schema(
         tags=TAGS,
         summary="The next step of the termination proposal: center review or provincial approval",
