@@ -41,6 +41,20 @@
     });
   });
 
+  // A link from the case page's actions (petitions.actions) names a section, e.g.
+  // #decision-not_accept or #return-panel: open it when it is a collapsed <details>.
+  function openTarget() {
+    if (!window.location.hash) return;
+    var target = document.getElementById(window.location.hash.slice(1));
+    if (target && target.tagName === "DETAILS") {
+      target.open = true;
+      var summary = target.querySelector("summary");
+      if (summary) summary.focus();
+    }
+  }
+  openTarget();
+  window.addEventListener("hashchange", openTarget);
+
   var print = document.querySelector("[data-print]");
   if (print) {
     print.hidden = false;
