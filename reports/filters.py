@@ -35,6 +35,23 @@ REPORT_ROLES = (Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST)
 NOT_HANDLED_ASSIGNMENT_STATES = (AssignmentState.RETURNED, AssignmentState.CANCELLED)
 
 
+BIGINT_MAX = 2**63 - 1
+
+
+class IdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A model choice by id that refuses a number beyond the id column's range as an invalid
+    choice (instead of letting the database raise "out of range")."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and (
+            not str(value).isdigit() or int(str(value)) > BIGINT_MAX
+        ):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 def may_view_reports(user: User) -> bool:
     return bool(user.is_superuser or user.has_role(*REPORT_ROLES))
 
@@ -145,13 +162,13 @@ class ReportFilterForm(forms.Form):
         required=False,
         choices=[("1", gettext_lazy("Yes")), ("0", gettext_lazy("No"))],
     )
-    department = forms.ModelChoiceField(
+    department = IdChoiceField(
         label=gettext_lazy("Department"), required=False, queryset=Department.objects.none()
     )
-    channel = forms.ModelChoiceField(
+    channel = IdChoiceField(
         label=gettext_lazy("Channel"), required=False, queryset=Channel.objects.all()
     )
-    category = forms.ModelChoiceField(
+    category = IdChoiceField(
         label=gettext_lazy("Content category"),
         required=False,
         queryset=ContentCategory.objects.all(),
@@ -191,6 +208,8 @@ class ReportFilterForm(forms.Form):
             return None
         if not raw.isdigit():
             raise forms.ValidationError(_("Select a valid choice."), code="invalid_choice")
+        if int(raw) > BIGINT_MAX:  # no such id
+            raise Http404()
         try:
             return self.scope.get(pk=int(raw))
         except Center.DoesNotExist:

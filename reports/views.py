@@ -223,10 +223,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     _require_reports(user)
-    try:
-        job = exports_of(user).get(pk=pk)
-    except Exception:  # noqa: BLE001 - DoesNotExist or a bad id: the same 404
-        raise Http404() from None
+    job = exports_of(user).filter(pk=pk).first()
+    if job is None:  # not there, or another user's: the same 404
+        raise Http404()
     return render(
         request,
         "reports/export.html",

@@ -73,16 +73,29 @@ class IndicatorReportSerializer(serializers.Serializer):
     counts = CountsSerializer()
 
 
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 FILTER_PARAMS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 1 January)"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
-    OpenApiParameter("center", OpenApiTypes.INT, description="Center id (default: your own)"),
-    OpenApiParameter("subtree", OpenApiTypes.INT, description="1: with subordinate centers"),
-    OpenApiParameter("department", OpenApiTypes.INT),
-    OpenApiParameter("channel", OpenApiTypes.INT),
-    OpenApiParameter("category", OpenApiTypes.INT, description="With its sub-categories"),
-    OpenApiParameter("law_related", OpenApiTypes.INT, description="1 or 0"),
-    OpenApiParameter("cessation_days", OpenApiTypes.INT, description="Cessation window"),
+    OpenApiParameter("center", ID, description="Center id (default: your own)"),
+    OpenApiParameter(
+        "subtree",
+        {"type": "integer", "enum": [0, 1], "minimum": 0, "maximum": 1},
+        description="1: with subordinate centers",
+    ),
+    OpenApiParameter("department", ID),
+    OpenApiParameter("channel", ID),
+    OpenApiParameter("category", ID, description="With its sub-categories"),
+    OpenApiParameter(
+        "law_related",
+        {"type": "integer", "enum": [0, 1], "minimum": 0, "maximum": 1},
+        description="1 or 0",
+    ),
+    OpenApiParameter(
+        "cessation_days",
+        {"type": "integer", "minimum": 1, "maximum": 730},
+        description="Cessation window in days (default 90)",
+    ),
 ]
 
 
@@ -107,14 +120,26 @@ class IndicatorsView(APIView):
 
 
 class ExportInputSerializer(serializers.Serializer):
-    filters = serializers.DictField(required=False, default=dict)
+    filters = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="The indicator filters (from, to, center, subtree, ...) and state: [...]",
+    )
+    # Plain strings, checked by the service, so an unknown column is named in the message.
     columns = serializers.ListField(
-        child=serializers.CharField(),
+        child=serializers.CharField(min_length=1, max_length=40),
         required=False,
         default=list(DEFAULT_COLUMNS),
+        max_length=len(COLUMNS),
         help_text="Column codes: " + ", ".join(c.code for c in COLUMNS),
     )
-    format = serializers.CharField(required=False, default=ExportFormat.XLSX)
+    format = serializers.CharField(
+        required=False,
+        default=ExportFormat.XLSX,
+        min_length=1,
+        max_length=10,
+        help_text="xlsx or csv",
+    )
 
 
 class ExportJobSerializer(serializers.Serializer):

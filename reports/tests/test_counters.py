@@ -84,3 +84,21 @@ def test_a_recent_rebuild_keeps_the_history(scenario, cast):
     refresh_counters(date(2026, 4, 1), date(2026, 6, 14), now=NOW)
     run = ReportCounterRun.objects.get()
     assert (run.built_from, run.built_through) == (date(2026, 1, 1), date(2026, 6, 14))
+
+
+def test_refresh_recent_builds_the_history_once_then_the_recent_days(scenario, cast):
+    from reports.counters import refresh_recent
+
+    refresh_recent(now=NOW)
+    run = ReportCounterRun.objects.get()
+    assert run.built_from == date(2026, 1, 15)  # the first case's day
+    assert run.built_through == date(2026, 6, 14)  # yesterday
+    refresh_recent(now=NOW)
+    assert ReportCounterRun.objects.get().built_from == date(2026, 1, 15)
+
+
+def test_the_management_command_refuses_a_bad_date(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("refresh_report_counters", since="2026-13-01")
