@@ -1,4 +1,4 @@
-.PHONY: run test lint messages bench clean-services
+.PHONY: run test lint messages bench backup restore clean-services
 
 run:  ## Run the system (web, Celery worker and beat) with demo data
 	scripts/run.sh
@@ -18,6 +18,12 @@ messages:  ## Refresh and compile translations
 
 bench:  ## Benchmarks (make bench ARGS='--cases 100000')
 	scripts/bench.sh $(ARGS)
+
+backup:  ## Dump the database (pg_dump custom format) and the media files into var/backups/<timestamp>/
+	scripts/backup.sh
+
+restore:  ## Restore a backup into an empty database: make restore BACKUP=var/backups/<timestamp>
+	scripts/restore.sh $(BACKUP)
 
 clean-services:
 	scripts/services.sh stop
