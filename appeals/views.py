@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import DomainError, PermissionDenied
+from core.errors import DomainError, PermissionDenied, StaleState
 from core.models import User
 from petitions.models import Case
 from petitions.selectors import get_case_for
@@ -96,10 +96,13 @@ def render_case_page(
 def _refused(
     request: HttpRequest, case: Case, exc: Exception, forms: dict[str, Any]
 ) -> HttpResponse:
+    """The service said no: its message on the page, what was typed kept (unless the case changed
+    meanwhile, when the form must be rendered again from the current case)."""
     messages.error(request, str(exc))
     status = 403 if isinstance(exc, PermissionDenied) else 409
     case.refresh_from_db()
-    return render_case_page(request, case, forms={}, status=status)
+    keep = {} if isinstance(exc, StaleState) else forms
+    return render_case_page(request, case, forms=keep, status=status)
 
 
 def _field_errors(form: Any, exc: ValidationError) -> None:
@@ -137,7 +140,7 @@ def request_review_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _field_errors(form, exc)
         except (DomainError, PermissionDenied) as exc:
-            return _refused(request, case, exc, {})
+            return _refused(request, case, exc, {"request": form})
         else:
             messages.success(
                 request,
@@ -171,7 +174,7 @@ def decide_review_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _field_errors(form, exc)
         except (DomainError, PermissionDenied) as exc:
-            return _refused(request, case, exc, {})
+            return _refused(request, case, exc, {"decide": form})
         else:
             messages.success(
                 request,
@@ -202,7 +205,7 @@ def propose_termination_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _field_errors(form, exc)
         except (DomainError, PermissionDenied) as exc:
-            return _refused(request, case, exc, {})
+            return _refused(request, case, exc, {"propose": form})
         else:
             messages.success(request, _("Lawful termination proposed to the center."))
             return redirect(_page_url(case, "terminations"))
@@ -233,7 +236,7 @@ def decide_termination_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _field_errors(form, exc)
         except (DomainError, PermissionDenied) as exc:
-            return _refused(request, case, exc, {})
+            return _refused(request, case, exc, {"termination": form})
         else:
             messages.success(
                 request,
