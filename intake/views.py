@@ -336,12 +336,15 @@ def _register_new_case(
     attachments = [(d.get("attachment_kind") or "other", f) for f in d.get("attachments") or []]
     person = petitioner
     differences: list[FieldDifference] = []
+    # The person's open cases were read with their file just now; a file opened here has none.
+    open_cases: list[Case] | None = list(file.open_cases) if file is not None else None
     try:
         # One transaction: a case the service refuses leaves no half-saved person behind.
         with transaction.atomic():
             if person is None:
                 main = intake_petitioner(actor=user, data=form.petitioner_data())
                 person, differences = main.petitioner, main.differences
+                open_cases = [] if main.created else None
             representatives = []
             for rep in reps.filled_forms():
                 # A representative's row gives only name and ID: it never blanks their file.
@@ -356,6 +359,7 @@ def _register_new_case(
                 attachments=attachments,
                 submission_key=d["submission_key"],
                 new_case_reason=d.get("new_case_reason") or "",
+                open_cases=open_cases,
             )
             if registration.created and d.get("answered_on_spot"):
                 answer_on_spot(actor=user, case=registration.case, answer=d["answer"])

@@ -663,6 +663,7 @@ def register_case(
     attachments: Sequence[tuple[str, UploadedFile]] = (),
     submission_key: str | None = None,
     new_case_reason: str = "",
+    open_cases: Sequence[Case] | None = None,
     at: datetime | None = None,
 ) -> Registration:
     """Register a new case at the actor's center (intake), with its first visit.
@@ -672,7 +673,9 @@ def register_case(
 
     A person who already has an open case on the same matter (open_case_on_same_matter) is
     refused with OpenCaseExists unless ``new_case_reason`` says why this is a new case anyway;
-    the reason is recorded on the new case's registration event."""
+    the reason is recorded on the new case's registration event. ``open_cases``: the person's
+    open cases that the actor can see, when the caller has just read them (the desk's file; an
+    empty list for a file opened in this transaction), to save the query."""
     _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("register cases"))
     if actor.center_id is None:
         raise PermissionDenied(_("You are not attached to a center."))
@@ -708,7 +711,10 @@ def register_case(
             errors.setdefault("attachments", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
-    open_case = open_case_on_same_matter(actor=actor, petitioner=petitioner, data=data)
+    if open_cases is None:
+        open_case = open_case_on_same_matter(actor=actor, petitioner=petitioner, data=data)
+    else:
+        open_case = next((c for c in open_cases if c.is_open and is_same_matter(c, data)), None)
     if open_case is not None and not new_case_reason:
         raise OpenCaseExists(open_case)
 
