@@ -91,21 +91,21 @@ _AUDIENCE_SQL = """
 SWEEP_SQL = f"""
 WITH batch AS (
     SELECT d.id, d.warning_level AS old_level, d.escalation_step AS old_step, lv.level,
-           COALESCE(st.step, d.escalation_step) AS new_step
+           st.step AS new_step
     FROM supervision_deadline d
     CROSS JOIN LATERAL (SELECT {_LEVEL_SQL} AS level) lv
     -- The last step whose delay has run, counted from when the clock went overdue (its due
     -- time): a clock overdue past several steps reaches the last one in this one statement.
-    LEFT JOIN LATERAL (
-        SELECT max(s.step) AS step FROM supervision_escalationstep s
-         WHERE lv.level = 'overdue' AND s.is_active AND s.step > d.escalation_step
-           AND COALESCE(d.overdue_since, d.due_at) + make_interval(days => s.after_days) <= %(now)s
-    ) st ON TRUE
+    -- A plain expression (the active steps are read once per run, _step_case), so checking the
+    -- clocks that have nothing to do costs no subquery per row.
+    CROSS JOIN LATERAL (SELECT CASE WHEN lv.level <> 'overdue' THEN d.escalation_step
+                                    {{step_case}}
+                                    ELSE d.escalation_step END AS step) st
     WHERE d.met_at IS NULL AND d.paused_at IS NULL
       AND d.due_at <= %(window_end)s
       -- windows (someone's right) are never warned or escalated: closed below when they run out
       AND NOT (d.kind = ANY(%(window_kinds)s))
-      AND (d.warning_level <> lv.level OR st.step IS NOT NULL)
+      AND (d.warning_level <> lv.level OR st.step <> d.escalation_step)
     LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
 ), changed AS (
@@ -206,6 +206,27 @@ SELECT (SELECT count(*) FROM changed),
 """
 
 
+def _step_case(now: datetime) -> tuple[str, dict[str, Any]]:
+    """The CASE branches that pick the last active escalation step due at ``now`` (highest step
+    first) and their parameters: step i is due once the clock has been overdue since at or
+    before ``now`` minus its delay, and only moves a clock up."""
+    steps = list(
+        EscalationStep.objects.filter(is_active=True)
+        .order_by("-step")
+        .values_list("step", "after_days")
+    )
+    branches = []
+    params: dict[str, Any] = {}
+    for i, (step, after_days) in enumerate(steps):
+        branches.append(
+            f"WHEN d.escalation_step < %(step_{i})s "
+            f"AND COALESCE(d.overdue_since, d.due_at) <= %(cut_{i})s THEN %(step_{i})s"
+        )
+        params[f"step_{i}"] = step
+        params[f"cut_{i}"] = now - timedelta(days=after_days)
+    return "\n".join(branches), params
+
+
 def _run_batches(sql: str, params: dict[str, Any]) -> SweepResult:
     """Repeat ``sql`` until a pass changes fewer rows than the batch size. Each pass takes every
     clock it claims to its final state for ``now`` (level, last escalation step due, or closed),
@@ -245,7 +266,8 @@ def run_deadline_checks(
         "closable_windows": sorted(WINDOW_KINDS - WINDOWS_CLOSED_BY_OWNER),
         **thresholds,
     }
-    result = _run_batches(SWEEP_SQL, params)
+    step_case, step_params = _step_case(now)
+    result = _run_batches(SWEEP_SQL.replace("{step_case}", step_case), {**params, **step_params})
     if result.levels_changed or result.escalated:
         from .notify import kick_delivery
 
