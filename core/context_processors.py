@@ -22,6 +22,8 @@ NAV_ITEMS: list[tuple[str, Any, frozenset[str]]] = [
         frozenset({Role.SUPERVISOR, Role.LEADER}),
     ),
     ("reports:index", _("Reports"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST})),
+    # a department head answers the center's law-enforcement suggestions (reports/)
+    ("reports:suggestions", _("Law-enforcement suggestions"), frozenset({Role.HEAD})),
     ("supervision:notifications", _("Notifications"), frozenset(Role.values)),
     ("admin:index", _("Administration"), frozenset({Role.ADMIN})),
 ]
