@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ClosureConfig(AppConfig):
     name = "closure"
     verbose_name = _("Reply, evaluation and closure")
+
+    def ready(self) -> None:
+        from petitions.actions import register_provider
+
+        from .actions import case_actions
+
+        register_provider(case_actions)

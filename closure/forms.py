@@ -46,7 +46,7 @@ class ReplyForm(VersionedForm):
     facts_reasons = forms.CharField(
         label=_("Facts and reasons"),
         widget=forms.Textarea(attrs={"rows": 8}),
-        required=False,
+        error_messages={"required": _("State the facts and reasons (Art 32).")},
         max_length=20000,
         help_text=_("The assisting departments' contributions are merged in below."),
     )
@@ -56,7 +56,11 @@ class ReplyForm(VersionedForm):
     legal_basis = forms.CharField(
         label=_("Legal basis"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
+        error_messages={
+            "required": _(
+                "State the legal basis of the decision: laws, regulations or rules (Art 32)."
+            )
+        },
         max_length=5000,
         help_text=_("Laws, regulations or rules the decision rests on (Art 32). Required."),
     )

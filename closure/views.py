@@ -153,7 +153,16 @@ class Permissions:
         self.can_agree = in_lead and self.is_head and case.state == CaseState.HANDLING
         self.can_archive = allowed("archive")
         self.can_reopen = allowed("reopen")
-        self.can_reexamine = not archived and (
+        # A re-examined old case has been handled: from acceptance on (not while being screened).
+        handled = case.state in {
+            CaseState.HANDLING,
+            CaseState.REPLIED,
+            CaseState.REVIEW,
+            CaseState.RE_REVIEW,
+            CaseState.CLOSED,
+            CaseState.TERMINATED,
+        }
+        self.can_reexamine = handled and (
             (own_center and (superuser or Role.SUPERVISOR in roles)) or (in_lead and self.is_head)
         )
 
