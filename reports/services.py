@@ -276,7 +276,42 @@ def issue_suggestion(
         suggestion.save()
         if cases:
             suggestion.cases.set(cases)
+        _notify(
+            center=department.center,
+            department=department,
+            role=Role.HEAD,
+            title=suggestion.number,
+            body=_("Law-enforcement suggestion: %(title)s; respond by %(due)s")
+            % {"title": suggestion.title, "due": response_due.isoformat()},
+            at=now,
+        )
     return suggestion
+
+
+def _notify(
+    *,
+    center: Center,
+    department: Department | None,
+    role: str,
+    title: str,
+    body: str,
+    at: datetime,
+) -> None:
+    """An in-app message (and e-mail) as an outbox row in this transaction (clocks.notify)."""
+    from clocks.models import Notification, NotificationKind
+    from clocks.notify import kick_delivery
+
+    # No case: the inbox shows the title, so it carries the whole message.
+    Notification.objects.create(
+        kind=NotificationKind.EVENT,
+        title=f"{title} {body}"[:200],
+        body=body,
+        created_at=at,
+        audience_center=center,
+        audience_department=department,
+        audience_role=role,
+    )
+    kick_delivery()
 
 
 def respond_to_suggestion(
@@ -299,6 +334,15 @@ def respond_to_suggestion(
         locked.responded_at = timezone.now()
         locked._history_user = actor  # type: ignore[attr-defined]
         locked.save(update_fields=["state", "response", "responded_by", "responded_at"])
+        _notify(
+            center=locked.center,
+            department=None,
+            role=Role.SUPERVISOR,
+            title=locked.number,
+            body=_("%(department)s responded to the law-enforcement suggestion")
+            % {"department": locked.department.name},
+            at=locked.responded_at,
+        )
     return locked
 
 

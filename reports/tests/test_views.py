@@ -170,6 +170,13 @@ def test_suggestion_sent_answered_by_the_head_only(org, cast, login):
     head.post(f"/reports/suggestions/{item.pk}/", {"response": "已统一告知书格式并培训。"})
     item.refresh_from_db()
     assert item.state == "responded" and item.responded_by == cast["head"]
+    from clocks.models import Notification
+
+    notes = Notification.objects.filter(title__startswith=item.number)
+    assert {(n.audience_role, n.audience_department_id) for n in notes} == {
+        ("head", police.pk),
+        ("supervisor", None),
+    }
     listing = login(cast["supervisor"]).get("/reports/suggestions/").content.decode()
     assert 'class="state-responded"' in listing
 
