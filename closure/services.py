@@ -26,7 +26,7 @@ from clocks.models import Deadline, DeadlineKind
 from core.errors import DomainError, PermissionDenied, StaleState
 from core.models import User
 from core.roles import Role
-from petitions.models import Attachment, AttachmentKind, Case
+from petitions.models import Attachment, AttachmentKind, Case, CaseEvent
 from petitions.selectors import can_act_on
 from petitions.services import (
     add_attachment,
@@ -73,6 +73,7 @@ from .tokens import evaluation_path, hash_token, new_salt, token_for
 # duty; the sweep does not warn about it, and appeals closes it (review requested, or lapsed).
 REVIEW_WINDOW_KIND: str = DeadlineKind.REVIEW_REQUEST_WINDOW
 RETURN_VISIT_WORKING_DAYS = 5  # a dissatisfied verdict is followed up within a working week
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)  # the same visit recorded again within this is one
 CENTER_EVALUATION_ROLES = (Role.RECEPTION, Role.TRIAGE, Role.SUPERVISOR)
 
 
@@ -699,6 +700,11 @@ def schedule_return_visit(
             raise DomainError(
                 _("Return visits follow a written reply."), code="reply_not_delivered"
             )
+        same = ReturnVisit.objects.filter(
+            case=locked, scheduled_for=scheduled_for, done_at__isnull=True
+        ).first()
+        if same is not None:
+            return same  # a double submit (or the same date twice): one open visit that day
         visit = ReturnVisit(
             case=locked,
             department_id=lead.department_id,
@@ -776,6 +782,17 @@ def record_return_visit(
                 .order_by("scheduled_for", "id")
                 .first()
             )
+        if visit is None:
+            just_recorded = CaseEvent.objects.filter(
+                case=locked, kind="return_visit", actor=actor, at__gte=now - DOUBLE_SUBMIT_WINDOW
+            ).values_list("data__visit", flat=True)
+            recent = ReturnVisit.objects.filter(
+                pk__in=[v for v in just_recorded if v],
+                method=record.method,
+                outcome=_text(record.outcome),
+            ).first()
+            if recent is not None:
+                return recent  # the same visit submitted twice
         if row is not None and row.done_at is not None:
             raise DomainError(
                 _("This return visit has already been recorded."), code="visit_recorded"

@@ -504,3 +504,15 @@ def test_case_state_is_unchanged_by_refused_steps(cast):
     with pytest.raises(DomainError):
         services.close_case(actor=cast["supervisor"], case=case)
     assert Case.objects.get(pk=case.pk).version == before
+
+
+def test_double_submitted_return_visits_are_one(cast):
+    r = replied(cast)
+    day = timezone.localdate() + timedelta(days=3)
+    first = services.schedule_return_visit(actor=cast["police"], case=r.case, scheduled_for=day)
+    second = services.schedule_return_visit(actor=cast["police"], case=r.case, scheduled_for=day)
+    assert first.pk == second.pk
+    record = services.VisitRecord(method="phone", outcome="电话回访")
+    done = services.record_return_visit(actor=cast["police"], case=r.case, record=record)
+    again = services.record_return_visit(actor=cast["police"], case=r.case, record=record)
+    assert done.pk == again.pk and ReturnVisit.objects.filter(case=r.case).count() == 1
