@@ -20,11 +20,13 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clocks.models import Deadline
+from clocks.models import Deadline, Notification, NotificationKind, WarningLevel
+from clocks.notify import kick_delivery
+from core.roles import Role
 from petitions.models import Case, CaseEvent
 
 from .models import Finality, FinalityReason, ReviewKind, ReviewRequest
-from .windows import WINDOW_KIND
+from .windows import RE_REVIEW_DECISION_KIND, REVIEW_DECISION_KIND, WINDOW_KIND
 
 BATCH_SIZE = 2_000
 
@@ -102,6 +104,66 @@ def finalise_lapsed_windows(*, now: datetime | None = None, batch_size: int = BA
             return total
 
 
+def tell_reviewing_centers(*, now: datetime | None = None) -> int:
+    """The sweep warns and escalates a decision clock at the case's own center (clocks.sweep
+    addresses case-level clocks there); the body that must decide is the reviewing center. Its
+    supervisors are told here when the clock the sweep rated is due within a day or overdue: one
+    outbox row per clock and level (``dedupe_key``), so a rerun adds nothing."""
+    now = now or timezone.now()
+    pending = ReviewRequest.objects.filter(case_id=OuterRef("case_id"), decision="").order_by(
+        "-requested_at"
+    )
+    rows = (
+        Deadline.objects.filter(
+            kind__in=[REVIEW_DECISION_KIND, RE_REVIEW_DECISION_KIND],
+            met_at__isnull=True,
+            warning_level__in=[WarningLevel.SEVERE, WarningLevel.OVERDUE],
+        )
+        .annotate(
+            reviewing_center_id=Subquery(pending.values("reviewing_center_id")[:1]),
+            case_number=F("case__number"),
+        )
+        .filter(reviewing_center_id__isnull=False)
+        .values_list(
+            "pk", "case_id", "case_number", "warning_level", "due_at", "reviewing_center_id"
+        )
+    )
+    notes = [
+        Notification(
+            case_id=case_id,
+            audience_center_id=center_id,
+            audience_role=Role.SUPERVISOR,
+            kind=NotificationKind.OVERDUE
+            if level == WarningLevel.OVERDUE
+            else NotificationKind.WARNING,
+            title=number,
+            body=(
+                _("Review decision overdue since %(due)s")
+                if level == WarningLevel.OVERDUE
+                else _("Review decision due by %(due)s")
+            )
+            % {"due": timezone.localdate(due_at).isoformat()},
+            created_at=now,
+            dedupe_key=f"appeals:{pk}:{level}:{int(due_at.timestamp())}",
+        )
+        for pk, case_id, number, level, due_at, center_id in rows
+    ]
+    known = set(
+        Notification.objects.filter(dedupe_key__in=[n.dedupe_key for n in notes]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    notes = [n for n in notes if n.dedupe_key not in known]
+    if not notes:
+        return 0
+    # ignore_conflicts: a concurrent run inserting the same rows is not an error.
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    kick_delivery()
+    return len(notes)
+
+
 @shared_task(acks_late=True, name="appeals.tasks.finalise_lapsed_windows")
 def finalise_lapsed_windows_task() -> int:
-    return finalise_lapsed_windows()
+    closed = finalise_lapsed_windows()
+    tell_reviewing_centers()
+    return closed

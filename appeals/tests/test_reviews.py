@@ -312,3 +312,19 @@ def test_a_lapsed_re_review_window_is_named_as_such(county_case, county, city):
     with time_machine.travel(at("2026-11-21")):
         assert finalise_lapsed_windows() == 1
     assert Finality.objects.get(case=county_case).reason == FinalityReason.RE_REVIEW_WINDOW_LAPSED
+
+
+def test_the_reviewing_center_hears_when_its_decision_is_overdue(county_case, county, city):
+    from appeals.tasks import tell_reviewing_centers
+
+    ask(county.reception, county_case)
+    with time_machine.travel(at("2026-11-10")):
+        run_deadline_checks()
+        assert tell_reviewing_centers() == 1
+        assert tell_reviewing_centers() == 0
+    note = Notification.objects.get(case=county_case, dedupe_key__startswith="appeals:")
+    assert (note.audience_center, note.audience_role, note.kind) == (
+        city.center,
+        "supervisor",
+        "overdue",
+    )
