@@ -39,6 +39,7 @@ from petitions.services import (
     OpenCaseExists,
     answer_on_spot,
     correct_petitioner,
+    field_label,
     find_petitioner_by_id_number,
     holds_file,
     intake_petitioner,
@@ -505,7 +506,7 @@ def _file_history(petitioner: Petitioner) -> list[dict[str, Any]]:
         ]
     )
     fields = {f.name: f for f in Petitioner._meta.concrete_fields}
-    labels = {name: str(getattr(f, "verbose_name", name)) for name, f in fields.items()}
+    labels = {name: field_label(name) for name in fields}
 
     def shown(name: str, value: Any) -> Any:
         choices = dict(getattr(fields[name], "flatchoices", None) or ())

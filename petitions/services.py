@@ -134,9 +134,24 @@ class PetitionerIntake:
     differences: list[FieldDifference] = field(default_factory=list)
 
 
-def _field_label(name: str) -> str:
-    model_field = Petitioner._meta.get_field({"phone": "phone_masked"}.get(name, name))
-    return str(getattr(model_field, "verbose_name", name))
+def field_label(name: str) -> str:
+    """The field's name as the desk form labels it (姓名, not the model's 名称)."""
+    labels = {
+        "name": _("Name"),
+        "sex": _("Sex"),
+        "birth_date": _("Birth date"),
+        "phone": _("Phone"),
+        "address": _("Address"),
+        "household_registration": _("Household registration"),
+        "occupation": _("Occupation"),
+        "notes": _("Notes on the person"),
+        "id_type": _("ID type"),
+        "id_number_masked": _("ID number"),
+        "phone_masked": _("Phone"),
+    }
+    if name in labels:
+        return str(labels[name])
+    return str(getattr(Petitioner._meta.get_field(name), "verbose_name", name))
 
 
 def _display(name: str, value: Any) -> str:
@@ -197,7 +212,7 @@ def _apply_petitioner_data(
                 petitioner_id=petitioner.pk,
                 name=petitioner.name,
                 field=name,
-                label=_field_label(name),
+                label=field_label(name),
                 on_file=_display(name, on_file),
                 typed=_display(name, typed),
             )
