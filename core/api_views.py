@@ -142,7 +142,10 @@ class ObtainTokenView(ObtainAuthToken):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         username = request.data.get("username") if hasattr(request.data, "get") else None
-        username = username if isinstance(username, str) else ""
+        # Only a plausible username is looked up (a NUL character would reach the database);
+        # anything else gets the serializer's field errors.
+        if not isinstance(username, str) or "\x00" in username or len(username) > 150:
+            username = ""
         django_request = request._request
         if account_locked(django_request, username):
             raise AccountLocked()

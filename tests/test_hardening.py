@@ -100,6 +100,8 @@ def test_csp_nonce_changes_per_response_and_is_only_sent_when_used(cast):
     docs = [client.get("/api/docs/")["Content-Security-Policy"] for _ in range(2)]
     nonces = [re.search(r"'nonce-([^']+)'", csp) for csp in docs]
     assert all(nonces) and nonces[0].group(1) != nonces[1].group(1)  # type: ignore[union-attr]
+    # A page that uses no nonce sends none (nothing to guess from).
+    assert "nonce-" not in client.get("/desk/")["Content-Security-Policy"]
     html = client.get("/api/docs/").content.decode()
     assert re.search(r'<style nonce="[^"]+">', html)
     assert "<script>" not in html  # the split view serves its start-up script as a file
@@ -362,6 +364,14 @@ def test_the_lock_ends_after_the_cool_off_time(cast, settings):
         assert token_client(key).get(ME).status_code == 401
         clock.move_to(start + settings.AXES_COOLOFF_TIME + timedelta(minutes=1))
         assert token_client(key).get(ME).status_code == 200
+
+
+@pytest.mark.parametrize("username", ["a\x00b", "x" * 5000, ["police"], {"a": 1}, None])
+def test_the_token_endpoint_refuses_garbage_with_400(cast, username):
+    response = APIClient().post(
+        TOKEN_URL, {"username": username, "password": "a\x00"}, format="json"
+    )
+    assert response.status_code == 400
 
 
 def test_a_deactivated_users_token_fails(cast):
