@@ -2,7 +2,8 @@
 
 python scripts/po_tool.py export untranslated.json   # msgids still missing a translation
 python scripts/po_tool.py import translations.json   # {msgid: msgstr} or {msgid: [singular, plural]}
-python scripts/po_tool.py add translations.json      # like import, but adds missing msgids too, under a
+python scripts/po_tool.py add translations.json      # like import, but adds missing msgids too (a plural as
+                                                     # {"plural": msgid_plural, "msgstr": text}), under a
                                                      # file lock, and compiles the .mo (safe to run while
                                                      # others edit the catalogue; makemessages is not)
 """
@@ -70,16 +71,20 @@ def add(path: str) -> None:
         by_id = {(e.msgctxt or "", e.msgid): e for e in po if not e.obsolete}
         added = updated = 0
         for msgid, value in data.items():
-            plural = isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)
+            # A plural entry is {"plural": msgid_plural, "msgstr": text} (zh has one form).
+            plural = value.get("plural", "") if isinstance(value, dict) else ""
             entry = by_id.get(("", msgid))
             if entry is None:
-                entry = polib.POEntry(msgid=msgid)
+                entry = polib.POEntry(msgid=msgid, msgid_plural=plural)
                 po.append(entry)
                 added += 1
             else:
                 updated += 1
-            text = value[0] if isinstance(value, list) else value
-            if entry.msgid_plural or plural:
+            if isinstance(value, dict):
+                text = value["msgstr"]
+            else:
+                text = value[0] if isinstance(value, list) else value
+            if entry.msgid_plural:
                 entry.msgstr_plural = {0: text}
             else:
                 entry.msgstr = text
