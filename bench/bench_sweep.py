@@ -86,9 +86,9 @@ def main() -> None:
                 "supervision_historicaldeadline, supervision_notification, petitions_caseevent CASCADE"
             )
             cur.execute("""
-                INSERT INTO petitions_petitioner (name, sex, id_type, id_number_enc, id_number_hash, id_number_masked,
+                INSERT INTO petitions_petitioner (name, name_key, sex, id_type, id_number_enc, id_number_hash, id_number_masked,
                        phone_enc, phone_hash, phone_masked, address, household_registration, occupation, notes, created_at)
-                VALUES ('基准', 'U', 'none', '', '', '', '', '', '', '', '', '', '', now()) RETURNING id""")
+                VALUES ('基准', '基准', 'U', 'none', '', '', '', '', '', '', '', '', '', '', now()) RETURNING id""")
             petitioner_id = cur.fetchone()[0]
             channel = Case._meta.get_field("channel").related_model.objects.first().pk
             purpose = Case._meta.get_field("purpose").related_model.objects.first().pk
