@@ -16,7 +16,7 @@ messages:  ## Refresh and compile translations
 	.venv/bin/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var
 	.venv/bin/python manage.py compilemessages --ignore=.venv
 
-bench:  ## Benchmarks (make bench ARGS='--cases 100000')
+bench:  ## Benchmarks, ours and the peer side by side (make bench ARGS="--cases 1000000")
 	scripts/bench.sh $(ARGS)
 
 backup:  ## Dump the database (pg_dump custom format) and the media files into var/backups/<timestamp>/

@@ -118,6 +118,7 @@ def our_sweep(items: int) -> dict[str, object]:
             "--no-write",
         ],
         cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "BENCH_JSON"},
         check=True,
         capture_output=True,
         text=True,
@@ -244,6 +245,9 @@ def main() -> None:
     (out_dir / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
     (out_dir / f"{stem}.md").write_text(md + "\n")
     log(f"written bench/results/{stem}.json and .md")
+    if os.environ.get("BENCH_JSON"):
+        with open(os.environ["BENCH_JSON"], "a", encoding="utf-8") as out:
+            out.write(json.dumps({"stage": "peer", **result}, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

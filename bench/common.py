@@ -241,7 +241,42 @@ def environment() -> dict[str, str]:
     }
 
 
+def record(results: Iterable[Result]) -> None:
+    """Append the figures as JSON lines to ``$BENCH_JSON`` when set (bench/run_all.py collects
+    them into bench/results/<date>-<N>.json), tagged with ``$BENCH_STAGE``."""
+    target = os.environ.get("BENCH_JSON")
+    if not target:
+        return
+    import json
+
+    with open(target, "a", encoding="utf-8") as out:
+        for r in results:
+            row: dict[str, Any] = {
+                "stage": os.environ.get("BENCH_STAGE", ""),
+                "name": r.name,
+                "skipped": r.skipped or None,
+                "note": r.note or None,
+                "target_p95_ms": r.target_p95_ms,
+            }
+            if not r.skipped and r.samples_ms:
+                row |= {
+                    "iterations": len(r.samples_ms),
+                    "p50_ms": round(r.percentile(50), 2),
+                    "p95_ms": round(r.percentile(95), 2),
+                    "p99_ms": round(r.percentile(99), 2),
+                    "max_ms": round(max(r.samples_ms), 2),
+                    "app_cpu_ms": None if r.app_cpu_ms is None else round(r.app_cpu_ms, 2),
+                    "db_cpu_ms": None if r.db_cpu_ms is None else round(r.db_cpu_ms, 2),
+                    "queries": r.queries,
+                    "met": r.verdict == "met" if r.target_p95_ms is not None else None,
+                    "load": [round(x, 2) for x in os.getloadavg()],
+                }
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def table(results: Iterable[Result]) -> str:
+    results = list(results)
+    record(results)
     lines = [
         "| Scenario | Iterations | p50 ms | p95 ms | p99 ms | max ms | CPU ms/call app + db "
         "| Queries | Target p95 | |",
