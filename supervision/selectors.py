@@ -288,6 +288,45 @@ def _grouped(qs: QuerySet[Deadline], column: str) -> dict[Any, LevelCounts]:
     return {row[column]: _counts(row) for row in rows}
 
 
+def _grouped_by_responsible(
+    qs: QuerySet[Deadline],
+) -> tuple[dict[Any, LevelCounts], dict[Any, LevelCounts]]:
+    """Per department and per officer in ONE pass (``GROUPING SETS``): each clock's answering
+    assignment (two correlated subqueries per clock, the costly part of the dashboard) is worked
+    out once instead of once per breakdown. Counts are distinct cases per group, as before."""
+    from django.db import connection
+
+    inner = qs.order_by().values(  # type: ignore[misc]  # annotations of at_risk_deadlines
+        "case_id", "warning_level", "responsible_department_id", "responsible_handler_id"
+    )
+    sql, params = inner.query.sql_with_params()
+    levels = ", ".join(
+        f"COUNT(DISTINCT t.case_id) FILTER (WHERE t.warning_level = %s) AS {level}"
+        for level in AT_RISK_LEVELS
+    )
+    # Only fixed identifiers are interpolated (the levels are bound as parameters; ``sql`` is
+    # Django's own compiled query with its parameters in ``params``).
+    grouped = (
+        "SELECT GROUPING(t.dept) AS by_handler, t.dept, t.handler, "  # noqa: S608
+        f"COUNT(DISTINCT t.case_id) AS total, {levels} "
+        "FROM (SELECT i.case_id, i.warning_level, i.responsible_department_id AS dept, "
+        f"i.responsible_handler_id AS handler FROM ({sql}) i) t "
+        "GROUP BY GROUPING SETS ((t.dept), (t.handler))"
+    )
+    by_department: dict[Any, LevelCounts] = {}
+    by_handler: dict[Any, LevelCounts] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(grouped, [*AT_RISK_LEVELS, *params])
+        names = [c[0] for c in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            if row["by_handler"]:
+                by_handler[row["handler"]] = _counts(row)
+            else:
+                by_department[row["dept"]] = _counts(row)
+    return by_department, by_handler
+
+
 def _worst_first(rows: Iterable[GroupRow]) -> list[GroupRow]:
     return sorted(
         rows,
@@ -304,8 +343,8 @@ def _worst_first(rows: Iterable[GroupRow]) -> list[GroupRow]:
 def dashboard_figures(
     user: User, filters: DashboardFilters, *, scope: Scope, now: datetime
 ) -> DashboardFigures:
-    """The whole dashboard in five queries: totals and aging together, then one GROUP BY each for
-    center, department and officer, and one to name the officers."""
+    """The whole dashboard in four queries: totals and aging together, one GROUP BY for center,
+    one (GROUPING SETS) for department and officer, and one to name the officers."""
     qs = at_risk_deadlines(user, filters, now=now)
 
     # 1: totals per level, law-related totals and the aging buckets, in one pass.
@@ -336,7 +375,8 @@ def dashboard_figures(
     # 3: by department (the answering assignment's department; none before assignment).
     departments = scope.departments_by_id
     by_department = []
-    for dept_id, counts in _grouped(qs, "responsible_department_id").items():
+    per_department, per_officer = _grouped_by_responsible(qs)
+    for dept_id, counts in per_department.items():
         dept = departments.get(dept_id) if dept_id is not None else None
         by_department.append(
             GroupRow(
@@ -349,8 +389,8 @@ def dashboard_figures(
             )
         )
 
-    # 4 and 5: by officer (the handler who accepted; none while awaiting sign-for/acceptance).
-    per_officer = _grouped(qs, "responsible_handler_id")
+    # 3 (same query) and 4: by officer (the handler who accepted; none while awaiting
+    # sign-for/acceptance), then the officers' names.
     officers = User.objects.select_related("department").in_bulk(
         [pk for pk in per_officer if pk is not None]
     )
