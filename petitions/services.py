@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -482,16 +482,22 @@ def record_file_lookups(*, actor: User, petitioners: Sequence[Petitioner], how: 
 
 
 def next_case_number(center: Center, when: datetime) -> str:
-    """Center region code + local date + serial, unique across the province. The counter row is
-    locked (SELECT ... FOR UPDATE) so concurrent intake at one center never reuses a serial."""
+    """Center region code + local date + serial, unique across the province. One statement
+    (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``) creates or increments the counter row and
+    holds its row lock until the caller's transaction ends, so concurrent intake at one center
+    never reuses a serial (issue 10: one query instead of a savepoint, a read, an update and a
+    re-read)."""
     day = timezone.localdate(when)
-    with transaction.atomic():
-        counter, _created = CaseNumberCounter.objects.select_for_update().get_or_create(
-            center=center, day=day
+    table = CaseNumberCounter._meta.db_table
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" (center_id, day, last) VALUES (%s, %s, 1) '  # noqa: S608
+            f'ON CONFLICT (center_id, day) DO UPDATE SET last = "{table}".last + 1 '
+            "RETURNING last",
+            [center.pk, day],
         )
-        CaseNumberCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-        counter.refresh_from_db(fields=["last"])
-    return f"{center.region_code}{day:%Y%m%d}{counter.last:05d}"
+        (last,) = cursor.fetchone()
+    return f"{center.region_code}{day:%Y%m%d}{last:05d}"
 
 
 def make_query_code() -> str:
