@@ -121,6 +121,11 @@ class MultipleFileField(forms.FileField):
         return [single_clean(data, initial)] if data else []
 
 
+# The empty choice, in the words of Django 6.1's own blank choice (translated in our catalogue),
+# not ModelChoiceField's untranslatable "---------".
+BLANK_LABEL = _("- Select an option -")
+
+
 def category_choices() -> tuple[list[Any], dict[str, ContentCategory]]:
     """Content categories grouped under their parent (optgroups), in one query. A top-level
     category without active children is offered on its own."""
@@ -134,7 +139,7 @@ def category_choices() -> tuple[list[Any], dict[str, ContentCategory]]:
     for c in rows:
         if c.parent_id is not None:
             children.setdefault(c.parent_id, []).append(c)
-    choices: list[Any] = [("", "---------")]
+    choices: list[Any] = [("", BLANK_LABEL)]
     placed: set[int] = set()
     for c in rows:
         if c.parent_id is not None:
@@ -213,11 +218,17 @@ class RegistrationForm(forms.Form):
 
     # the new case (CaseData)
     purpose = forms.ModelChoiceField(
-        label=_("Purpose"), queryset=Purpose.objects.filter(is_active=True), required=False
+        label=_("Purpose"),
+        queryset=Purpose.objects.filter(is_active=True),
+        required=False,
+        empty_label=BLANK_LABEL,
     )
     category = forms.ChoiceField(label=_("Content category"), required=False)
     organ = forms.ModelChoiceField(
-        label=_("Organ concerned"), queryset=Organ.objects.filter(is_active=True), required=False
+        label=_("Organ concerned"),
+        queryset=Organ.objects.filter(is_active=True),
+        required=False,
+        empty_label=BLANK_LABEL,
     )
     legal_case_number = forms.CharField(
         label=_("Related legal case number"), max_length=60, required=False

@@ -213,6 +213,8 @@ URL = re.compile(r"https?://\S+")
 def problems(html: str, untranslated: set[str]) -> list[str]:
     text = URL.sub("", visible_text(html))  # an address shown to copy is not a word
     found = []
+    if "---------" in text:  # ModelChoiceField's default empty label, which no catalogue translates
+        found.append("untranslated blank choice: '---------'")
     for msgid in untranslated:
         if re.search(rf"(?<![A-Za-z]){re.escape(msgid)}(?![A-Za-z])", text):
             found.append(f"untranslated: {msgid!r}")

@@ -31,10 +31,13 @@ from ..models import (
 
 class ReplyInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=ReplyDecision.choices)
-    facts_reasons = serializers.CharField(allow_blank=True, max_length=20000)
+    facts_reasons = serializers.CharField(
+        max_length=20000,
+        error_messages={"blank": _("State the facts and reasons of the reply (Art 32).")},
+    )
     legal_basis = serializers.CharField(
-        allow_blank=True,
         max_length=5000,
+        error_messages={"blank": _("State the legal basis of the decision (Art 32).")},
         help_text=str(_("Required: the laws, regulations or rules the decision rests on.")),
     )
     review_route = serializers.CharField(
@@ -64,7 +67,9 @@ class VersionOnlySerializer(serializers.Serializer):
 
 
 class SendBackInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=2000)
+    reason = serializers.CharField(
+        max_length=2000, error_messages={"blank": _("Give the reason for sending it back.")}
+    )
     expected_version = _expected_version()
 
 
@@ -118,7 +123,9 @@ class ReturnVisitInputSerializer(serializers.Serializer):
     """Without ``outcome``: schedule a visit for ``scheduled_for``. With ``method`` and
     ``outcome``: record a visit made (``visit``, else the earliest open one, else a new one)."""
 
-    visit = serializers.IntegerField(required=False, allow_null=True, default=None)
+    visit = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
+    )
     scheduled_for = serializers.DateField(required=False, allow_null=True, default=None)
     done_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     visitors = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
@@ -175,7 +182,9 @@ class ArchiveInputSerializer(serializers.Serializer):
 
 
 class ReopenInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=2000)
+    reason = serializers.CharField(
+        max_length=2000, error_messages={"blank": _("Give the reason for reopening the case.")}
+    )
     expected_version = _expected_version()
 
 
