@@ -27,6 +27,6 @@ stamp=.venv/.lock-installed
 if [ ! -f "$stamp" ] || ! cmp -s requirements.lock "$stamp"; then
   echo "[bootstrap] installing requirements.lock" >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
-  .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
+  .venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r requirements.lock
   cp requirements.lock "$stamp"
 fi
