@@ -9,7 +9,7 @@ urlpatterns = [
     path("", include("petitions.api_urls")),
     path("", include("routing.api.urls")),
     path("", include("supervision.api.urls")),
-    path("", include("reports.api.urls")),
     path("", include("closure.api.urls")),
     path("", include("appeals.api.urls")),
+    path("", include("reports.api.urls")),
 ]

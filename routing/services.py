@@ -62,7 +62,7 @@ def _require_own_center(actor: User, case: Case) -> None:
 def _issue_notice(
     *, case: Case, kind: str, actor: User, context: dict[str, str], at: datetime
 ) -> WrittenNotice:
-    title, body = render_notice(case=case, kind=kind, context=context, at=at)
+    title, body, issuer = render_notice(case=case, kind=kind, context=context, at=at)
     serial = WrittenNotice.objects.filter(case=case).count() + 1
     return WrittenNotice.objects.create(
         case=case,
@@ -70,7 +70,7 @@ def _issue_notice(
         number=f"{case.number}-{serial:02d}",
         title=title,
         body=body,
-        issuer=case.center.name,
+        issuer=issuer,
         issued_at=at,
         issued_by=actor,
     )

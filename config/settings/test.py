@@ -1,9 +1,12 @@
 """Test settings: the suite runs on real PostgreSQL and Redis, never on a silent SQLite fallback."""
 
+import os
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL
+from .base import CACHES, DATABASES, REDIS_URL
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
@@ -22,3 +25,14 @@ STORAGES = {
 }
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Under pytest-xdist (`make test` runs two workers) each worker has its own test database (pytest-django
+# suffixes the name) and here its own Redis database, so one worker's Celery worker never takes
+# another's tasks and rate-limit counters in the cache never mix.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and REDIS_URL:
+    _parts = urlsplit(REDIS_URL)
+    _base_db = int(_parts.path.strip("/") or 0)
+    REDIS_URL = _parts._replace(path=f"/{(_base_db + 1 + int(_xdist_worker[2:])) % 16}").geturl()
+    CELERY_BROKER_URL = REDIS_URL
+    CACHES["default"]["LOCATION"] = REDIS_URL
