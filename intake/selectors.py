@@ -91,7 +91,8 @@ def _persons_cases(petitioner: Petitioner) -> QuerySet[Case]:
 
 def petitioner_file(user: User, petitioner: Petitioner) -> PetitionerFile:
     """A fixed number of queries whatever the number of cases: the visibility condition (built
-    once, it reads the user's center subtree), totals, newest cases, open cases, warnings."""
+    once, it reads the user's center subtree), totals, newest case ids, open case ids, their
+    rows, warnings."""
     condition = visible_cases_q(user)
     visible = Q() if condition is None else condition
     aggregates: dict[str, Any] = {
@@ -101,14 +102,24 @@ def petitioner_file(user: User, petitioner: Petitioner) -> PetitionerFile:
     if condition is not None:
         aggregates["hidden"] = Count("pk", filter=~condition)
     totals = _persons_cases(petitioner).aggregate(**aggregates)
-    listed = (
-        _persons_cases(petitioner)
-        .filter(visible)
-        .select_related("center", "channel", "purpose", "category__parent")
-        .order_by("-registered_at", "-pk")
+    # Ids first (narrow queries on the person's links and the visibility condition), then the
+    # rows by primary key with their code tables: joining five relations onto the person's
+    # cases made PostgreSQL spend most of the time planning (issue 10: the two lists 19-25 ms ->
+    # 9 ms at 100,000 cases).
+    listed = _persons_cases(petitioner).filter(visible).order_by("-registered_at", "-pk")
+    case_ids = list(listed.values_list("pk", flat=True)[:CASES_SHOWN])
+    open_ids = list(
+        listed.filter(state__in=CaseState.open_states()).values_list("pk", flat=True)[:CASES_SHOWN]
     )
-    cases = list(listed[:CASES_SHOWN])
-    open_cases = list(listed.filter(state__in=CaseState.open_states())[:CASES_SHOWN])
+    rows = (
+        Case.objects.select_related("center", "channel", "purpose", "category__parent").in_bulk(
+            [*case_ids, *open_ids]
+        )
+        if case_ids
+        else {}
+    )
+    cases = [rows[pk] for pk in case_ids]
+    open_cases = [rows[pk] for pk in open_ids]
     return PetitionerFile(
         petitioner=petitioner,
         cases=cases,
