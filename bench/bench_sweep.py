@@ -133,7 +133,8 @@ def main() -> None:
         with connection.cursor() as cur:
             # Reset a previous run: the same --changed clocks become due again, nothing swept yet.
             cur.execute(
-                "TRUNCATE supervision_historicaldeadline, supervision_notification, petitions_caseevent"
+                "TRUNCATE supervision_historicaldeadline, supervision_notification, petitions_caseevent "
+                "CASCADE"  # supervision_notificationread refers to the notifications
             )
             cur.execute(
                 "UPDATE supervision_deadline SET warning_level='on_time', overdue_since=NULL, escalation_step=0"
