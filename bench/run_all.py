@@ -41,11 +41,12 @@ def versions() -> dict[str, str]:
 
     out = {"python": platform.python_version(), "django": django.get_version()}
     try:
+        from urllib.parse import urlsplit
+
         import psycopg2
 
-        conn = psycopg2.connect(
-            os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
-        )
+        url = urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
+        conn = psycopg2.connect(url.replace("postgres://", "postgresql://", 1))
         with conn.cursor() as cur:
             cur.execute("SHOW server_version")
             out["postgresql"] = cur.fetchone()[0]
@@ -94,7 +95,7 @@ def stage_commands(args: argparse.Namespace) -> dict[str, list[str]]:
         "reports": [PY, "bench/bench_reports.py", "--iterations", "10", "--warmup", "2"],
         "sweep": [
             PY, "bench/bench_sweep.py", "--cases", n,
-            "--changed", str(max(1, args.cases // 10)),
+            "--changed", str(max(1, args.cases // 10)), "--no-write",
         ],
         "peer": [
             PY, "bench/bench_peer.py", "--cases", n,
