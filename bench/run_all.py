@@ -218,10 +218,11 @@ def main() -> None:
     }
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
+    stem = f"{now:%Y-%m-%d}-{args.cases}"
     k = 1
-    while (out_dir / f"{now:%Y-%m-%d}-{args.cases}-{k}.json").exists():
+    while (out_dir / f"{stem}.json").exists():  # never overwrite an earlier run of the day
         k += 1
-    stem = f"{now:%Y-%m-%d}-{args.cases}" + (f"-{k}" if k > 1 else "")
+        stem = f"{now:%Y-%m-%d}-{args.cases}-{k}"
     (out_dir / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     md = markdown(result)
     (out_dir / f"{stem}.md").write_text(md)
