@@ -44,4 +44,4 @@ echo "[test] lint" >&2
 echo "[test] mypy" >&2
 .venv/bin/mypy . 
 echo "[test] pytest" >&2
-.venv/bin/python -m pytest -p no:randomly --create-db "$@"
+.venv/bin/python -m pytest -p no:randomly --create-db -n "${TEST_WORKERS:-2}" "$@"

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
+from kombu import pools
 
 from clocks.models import DeliveryState, Notification
 from clocks.tasks import deliver_pending_notifications
@@ -69,7 +70,11 @@ class RedisServer:
 
 
 def _reset_pools():
-    celery_app.pool.force_close_all()
+    # kombu keeps its connection and producer pools in process-wide registries: closing the app's
+    # pool would leave a closed pool registered for the broker URL, and the next test in this
+    # process that publishes to it (pytest-xdist runs several) fails with "Acquire on closed pool".
+    # pools.reset() closes them and empties the registries.
+    pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
