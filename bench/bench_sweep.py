@@ -66,8 +66,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from clocks.sweep import run_deadline_checks
-    from core.demo import seed_organisation, seed_users
     from core.models import Center, User
+    from demo.organisation import seed_organisation, seed_users
     from petitions.models import Case
 
     centers = seed_organisation()

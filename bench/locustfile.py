@@ -6,7 +6,7 @@ server (scripts/bench.sh starts gunicorn and a Celery worker; `make bench`).
 - Officer (weight 4): works the inbox: inbox counts, the inbox list, a case of the inbox.
 - Supervisor (weight 1): the supervision dashboard and the report indicators.
 
-Demo users (core.demo, password Demo-pass-2026). Each simulated user takes an API token once.
+Demo users (demo.organisation, password Demo-pass-2026). Each simulated user takes an API token once.
 Run: locust -f bench/locustfile.py --headless -u 20 -r 5 -t 60s --host http://127.0.0.1:8001
 """
 

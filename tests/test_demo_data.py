@@ -2,8 +2,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from core.demo import DEMO_PASSWORD, DEMO_USERS
 from core.models import Center, Department, User, UserRole
+from demo.organisation import DEMO_PASSWORD, DEMO_USERS
 
 
 def counts():

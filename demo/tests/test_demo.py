@@ -1,4 +1,4 @@
-"""Bulk demo data (petitions.demo through ``manage.py seed_demo --cases N``)."""
+"""Bulk demo data (demo.cases through ``manage.py seed_demo --cases N``)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from core import pii
-from core.demo import DEMO_CENTER
 from core.models import Center, User
 from core.reference_data import ensure_reference_data
-from petitions.demo import REGIONS, _Table, demo_query_code
+from demo.cases import REGIONS, _Table, demo_query_code
+from demo.organisation import DEMO_CENTER
 from petitions.models import (
     Case,
     CaseEvent,

@@ -60,7 +60,7 @@ Staff
 Cases are registered by the demo users at the city center (``reception``, ``triage``) and, at the
 other demo centers, by per-center demo users created here when a center has nobody with the
 role: ``desk_<region>`` (reception, triage), ``staff_<region>`` (supervisor, leader, archivist),
-``officer_<region>`` (officer and head of the police department). Password: core.demo's.
+``officer_<region>`` (officer and head of the police department). Password: demo.organisation's.
 """
 
 from __future__ import annotations
@@ -94,12 +94,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import pii
-from core.demo import DEMO_PASSWORD, seed_organisation, seed_users
 from core.models import Center, CenterLevel, Department, DepartmentKind, User
 from core.roles import Role
 from core.text import name_key
-
-from .models import (
+from demo.organisation import DEMO_PASSWORD, seed_organisation, seed_users
+from petitions.models import (
     Case,
     CaseEvent,
     CaseNumberCounter,
@@ -113,9 +112,9 @@ from .models import (
     Purpose,
     Visit,
 )
-from .services import QUERY_CODE_ALPHABET, hash_query_code
-from .states import CaseState
-from .testing import resident_id
+from petitions.services import QUERY_CODE_ALPHABET, hash_query_code
+from petitions.states import CaseState
+from petitions.testing import resident_id
 
 S = CaseState
 
@@ -279,7 +278,7 @@ class _Weighted[T]:
     def __init__(self, items: Sequence[tuple[T, float]]) -> None:
         items = [(v, w) for v, w in items if w > 0]
         if not items:
-            raise ImproperlyConfigured("petitions.demo: nothing to choose from")
+            raise ImproperlyConfigured("demo.cases: nothing to choose from")
         self.values = [v for v, _w in items]
         self.cum = list(itertools.accumulate(w for _v, w in items))
         self.total = self.cum[-1]
@@ -346,7 +345,7 @@ class _Table:
                 static.append((f, f.get_default()))
             else:
                 raise ImproperlyConfigured(
-                    f"petitions.demo cannot fill {model._meta.label}.{f.name}: it has no default"
+                    f"demo.cases cannot fill {model._meta.label}.{f.name}: it has no default"
                 )
         self.fields: list[models.Field[Any, Any]] = [*given, *dynamic, *(f for f, _v in static)]
         self.dynamic = dynamic
@@ -1473,7 +1472,7 @@ class _Writer:
                 missing = cursor.fetchone()[0]
                 if missing:
                     raise RuntimeError(
-                        f"petitions.demo: {missing} {model._meta.label} rows point to no petitioner"
+                        f"demo.cases: {missing} {model._meta.label} rows point to no petitioner"
                     )
 
     @property

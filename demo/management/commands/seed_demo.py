@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from core.demo import DEMO_PASSWORD, DEMO_USERS, seed_organisation, seed_users
+from demo.organisation import DEMO_PASSWORD, DEMO_USERS, seed_organisation, seed_users
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             f"(password {DEMO_PASSWORD})"
         )
         if options["cases"]:
-            from petitions.demo import generate_cases
+            from demo.cases import generate_cases
 
             made = generate_cases(
                 options["cases"], seed=options["seed"], batch=options["batch"], stdout=self.stdout

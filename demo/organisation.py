@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .models import Center, CenterLevel, Department, DepartmentKind, User
-from .roles import Role
+from core.models import Center, CenterLevel, Department, DepartmentKind, User
+from core.roles import Role
 
 DEMO_PASSWORD = "Demo-pass-2026"
 
