@@ -208,10 +208,13 @@ def visible_text(html: str) -> str:
 
 
 URL = re.compile(r"https?://\S+")
+# The receipt's query code: random letters and digits (petitions.services.QUERY_CODE_ALPHABET).
+QUERY_CODE = re.compile(r"(查询码[:：]\s*)[A-HJ-NP-Z2-9]{6,}")
 
 
 def problems(html: str, untranslated: set[str]) -> list[str]:
     text = URL.sub("", visible_text(html))  # an address shown to copy is not a word
+    text = QUERY_CODE.sub(r"\1", text)  # a random query code may spell letters only
     found = []
     if "---------" in text:  # ModelChoiceField's default empty label, which no catalogue translates
         found.append("untranslated blank choice: '---------'")

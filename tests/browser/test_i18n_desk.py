@@ -19,10 +19,12 @@ SHOTS = Path("/tmp")
 ALLOWED = {"pdf", "english", "word", "ofd", "api", "excel", "csv"}
 NAMES = {"reception": "接待员王芳", "head": "负责人赵磊", "triage": "审查员李强"}
 URL = re.compile(r"https?://\S+")
+# The receipt's query code: random letters and digits (petitions.services.QUERY_CODE_ALPHABET).
+QUERY_CODE = re.compile(r"(查询码[:：]\s*)[A-HJ-NP-Z2-9]{6,}")
 
 
 def english_words(text: str) -> list[str]:
-    text = URL.sub("", text)
+    text = QUERY_CODE.sub(r"\1", URL.sub("", text))
     return sorted(
         {
             w
