@@ -83,9 +83,11 @@ def _finalise_batch(now: datetime, limit: int) -> int:
         created = Finality.objects.bulk_create(finalities)
         Finality.history.bulk_history_create(created)  # type: ignore[attr-defined]
         CaseEvent.objects.bulk_create(events)
-        # The cases' nearest deadline without the closed windows: one UPDATE for the batch.
+        # The cases' nearest deadline: running duties only, never a window (as
+        # clocks.deadlines.refresh_case_next_due), one UPDATE for the batch.
         earliest = (
-            Deadline.objects.filter(case_id=OuterRef("pk"), met_at__isnull=True)
+            Deadline.objects.duties()
+            .filter(case_id=OuterRef("pk"), met_at__isnull=True)
             .order_by("due_at")
             .values("due_at")[:1]
         )

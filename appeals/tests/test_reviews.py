@@ -328,3 +328,26 @@ def test_the_reviewing_center_hears_when_its_decision_is_overdue(county_case, co
         "supervisor",
         "overdue",
     )
+
+
+def test_finalising_a_lapsed_window_never_makes_another_window_the_next_deadline(
+    county_case, county
+):
+    """Issue 12 #4: a window is never the case's nearest deadline, also when the task that closes
+    lapsed review windows recomputes it (another window still running on the case)."""
+    from appeals.tasks import finalise_lapsed_windows
+    from clocks.deadlines import open_deadline
+    from clocks.models import DeadlineKind
+
+    objection = open_deadline(
+        case=county_case, kind=DeadlineKind.OBJECTION, start=at("2026-10-20", 9)
+    )
+    with time_machine.travel(at("2026-10-21", 0) + timedelta(minutes=1)):
+        assert finalise_lapsed_windows() == 1
+    objection.refresh_from_db()
+    assert objection.met_at is None  # still running
+    county_case.refresh_from_db()
+    duties_open = Deadline.objects.duties().filter(case=county_case, met_at__isnull=True)
+    expected = duties_open.order_by("due_at").values_list("due_at", flat=True).first()
+    assert county_case.next_due_at == expected
+    assert county_case.next_due_at != objection.due_at
