@@ -72,6 +72,8 @@ def _department(user: User, case: Case, page: str) -> Iterator[Action]:
 
 
 def case_actions(user: User, case: Case) -> Iterator[Action]:
+    if case.state == CaseState.ARCHIVED:
+        return  # an archived file is read-only: every overlay write is refused (record_event)
     page = reverse("supervision_case:detail", args=[case.pk])
     yield from _department(user, case, page)
     unresolved = list(LeaderResponsibility.objects.filter(case_id=case.pk, is_resolved=False))

@@ -190,3 +190,18 @@ def test_only_what_the_user_may_do_now(cast, cases):
         for case in cases.values():
             for action in case_actions(user, case):
                 assert action.url.startswith("/") and str(action.label)
+
+
+def test_an_archived_file_offers_no_supervision_overlay(cast, cases):
+    """The archived file is read-only (closure): 责任倒查, 通报 and the other overlays would be
+    refused, so they are not offered as if they worked."""
+    from petitions.models import Case
+    from petitions.states import CaseState
+
+    case = next(iter(cases.values()))
+    before = {a.name for a in case_actions(cast["supervisor"], case)}
+    assert "supervision.finding" in before  # offered while the file is not archived
+    Case.objects.filter(pk=case.pk).update(state=CaseState.ARCHIVED)
+    case.refresh_from_db()
+    after = {a.name for a in case_actions(cast["supervisor"], case)}
+    assert not {n for n in after if n.startswith("supervision.")}
