@@ -188,6 +188,11 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("bench: set DATABASE_URL (any database on the server to use)")
     skip = {s for s in args.skip.split(",") if s}
+    # One database per N (petition_bench for the default 100,000, petition_bench_<N> otherwise), so
+    # a 1,000,000 run does not throw away the 100,000 fill and the other way round.
+    os.environ.setdefault(
+        "BENCH_DB", "petition_bench" if args.cases == 100_000 else f"petition_bench_{args.cases}"
+    )
     started = time.perf_counter()
     load_start = [round(x, 2) for x in os.getloadavg()]
     figures_file = Path(tempfile.mkstemp(prefix="bench-", suffix=".jsonl")[1])
