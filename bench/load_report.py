@@ -29,8 +29,19 @@ def main(stats_csv: str, out: str, users: str, duration: str) -> None:
 
     per = [row(r) for r in rows if r["Name"] != "Aggregated"]
     total = next((row(r) for r in rows if r["Name"] == "Aggregated"), {})
+    load = [round(x, 2) for x in os.getloadavg()]
+    target = {"rps": 200, "p95_ms": 100, "failures": 0}
+    met = bool(total) and (
+        total["rps"] >= target["rps"]
+        and total["p95_ms"] <= target["p95_ms"]
+        and total["failures"] == 0
+    )
     result = {
         "users": int(users),
+        "rate_per_user": float(os.environ.get("LOAD_RATE", "4")),
+        "load_average_end": load,
+        "target": target,
+        "target_met": met,
         "duration": duration,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
@@ -39,7 +50,12 @@ def main(stats_csv: str, out: str, users: str, duration: str) -> None:
     }
     Path(out + ".json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     lines = [
-        f"# Load test ({users} users, {duration}, {os.cpu_count()} CPUs)",
+        f"# Load test ({users} users at {result['rate_per_user']} task runs/s each, {duration}, "
+        f"{os.cpu_count()} CPUs, load average at the end {load})",
+        "",
+        f"Target: >= {target['rps']} requests/s, p95 <= {target['p95_ms']} ms, 0 errors: "
+        f"**{'met' if met else 'missed'}**. gunicorn, the Celery worker, PostgreSQL and locust "
+        "share the same machine.",
         "",
         "| request | n | failures | req/s | p50 ms | p95 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|---:|",

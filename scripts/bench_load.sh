@@ -2,7 +2,8 @@
 # Load test (issue 11), a step of `make bench`: gunicorn and a real Celery worker on localhost over
 # their own database (petition_load on DATABASE_URL's server, migrated and seeded with the demo
 # organisation), then locust headless with the mixed workload of bench/locustfile.py for
-# LOAD_TIME (default 60s) with LOAD_USERS users (default 20). Results: bench/results/<date>-load.json
+# LOAD_TIME (default 60s) with LOAD_USERS users (default 50) at LOAD_RATE task runs per second each
+# (default 4: about 200 requests/s offered). Results: bench/results/<date>-load.json
 # and .md (throughput, p50/p95/p99 per request and in total, failures).
 # Locust is a bench-only tool: installed here, pinned, not in requirements.lock.
 set -euo pipefail
@@ -10,7 +11,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 : "${DATABASE_URL:?DATABASE_URL is required}" "${REDIS_URL:?REDIS_URL is required}"
 .venv/bin/python -c "import locust" 2>/dev/null || .venv/bin/uv pip install --python .venv/bin/python -q locust==2.47.0
-LOAD_TIME="${LOAD_TIME:-60s}"; LOAD_USERS="${LOAD_USERS:-20}"; PORT="${LOAD_PORT:-8011}"
+LOAD_TIME="${LOAD_TIME:-60s}"; LOAD_USERS="${LOAD_USERS:-50}"; PORT="${LOAD_PORT:-8011}"
 export DATABASE_URL="${DATABASE_URL%/*}/${LOAD_DB:-petition_load}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
 DB_NAME="${DATABASE_URL##*/}"
@@ -28,6 +29,6 @@ for _ in $(seq 60); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && b
 STAMP="$(date -u +%Y-%m-%d)"
 OUT="bench/results/$STAMP-load"
 mkdir -p bench/results
-.venv/bin/locust -f bench/locustfile.py --headless -u "$LOAD_USERS" -r 5 -t "$LOAD_TIME" \
+.venv/bin/locust -f bench/locustfile.py --headless -u "$LOAD_USERS" -r 10 -t "$LOAD_TIME" \
   --host "http://127.0.0.1:$PORT" --csv "var/load" --only-summary --loglevel WARNING || true
 .venv/bin/python bench/load_report.py var/load_stats.csv "$OUT" "$LOAD_USERS" "$LOAD_TIME"
