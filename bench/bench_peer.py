@@ -146,8 +146,14 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=50)
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:54329/petition"
+    os.environ.setdefault(
+        "BENCH_DB", "petition_bench" if args.cases == 100_000 else f"petition_bench_{args.cases}"
+    )
     ensure_peer_venv()
-    peer_db = with_db(base, "petition_peer")
+    # One peer database per N, like ours (bench/common.py BENCH_DB).
+    peer_db = with_db(
+        base, "petition_peer" if args.cases == 100_000 else f"petition_peer_{args.cases}"
+    )
     peer_sweep_db = with_db(base, "petition_peer_sweep")
     for db in (peer_db, peer_sweep_db):
         ensure_db(db)
@@ -166,7 +172,7 @@ def main() -> None:
         log(f"round {r + 1}/{args.rounds}")
         rows["peer_sweep"].append(peer(["sweep"], peer_sweep_db))
         rows["our_sweep"].append(our_sweep(args.sweep_items))
-        rows["peer_list"].append(peer(["list", *it], peer_db))
+        rows["peer_list"].append(peer(["list", *it, "--warmup", "2"], peer_db))
         rows["our_list"].append(ours(["list", *it]))
         rows["peer_create"].append(peer(["create", *it], peer_db))
         rows["our_create"].append(ours(["create", *it]))
