@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.models import Center
@@ -47,6 +48,7 @@ from .indicators import (
     daily_groups,
     evaluation_figures,
     leader_figures,
+    live_figures,
     overdue_q,
     terminated_q,
     visit_figures,
@@ -156,15 +158,48 @@ def _from_center() -> Any:
     return F("from_center_id")
 
 
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _rebuild_months(first: date, last: date) -> None:
+    """Replace the month rows of the months holding [first, last] by the sums of their day rows
+    (one INSERT ... SELECT ... GROUP BY in the database)."""
+    table = connection.ops.quote_name(ReportDailyCount._meta.db_table)
+    metrics = ", ".join(connection.ops.quote_name(m) for m in METRICS)
+    sums = ", ".join(f"SUM({connection.ops.quote_name(m)})" for m in METRICS)
+    dims = "center_id, channel_id, category_id, is_law_related"
+    start, end = _month_start(first), _next_month(last)
+    ReportDailyCount.objects.filter(
+        grain=ReportDailyCount.MONTH, day__gte=start, day__lt=end
+    ).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (grain, day, {dims}, {metrics}) "  # noqa: S608 - names, not input
+            f"SELECT %s, date_trunc('month', day)::date, {dims}, {sums} FROM {table} "
+            f"WHERE grain = %s AND day >= %s AND day < %s "
+            f"GROUP BY date_trunc('month', day)::date, {dims}",
+            [ReportDailyCount.MONTH, ReportDailyCount.DAY, start, end],
+        )
+
+
 def refresh_counters(first: date, last: date, *, now: datetime | None = None) -> int:
-    """Replace the counters of the days [first, last]; returns the rows written."""
+    """Replace the counters of the days [first, last] (and the month rows of their months);
+    returns the day rows written."""
     now = now or timezone.now()
     rows = daily_rows(first, last, now)
     with transaction.atomic():
-        ReportDailyCount.objects.filter(day__gte=first, day__lte=last).delete()
+        ReportDailyCount.objects.filter(
+            grain=ReportDailyCount.DAY, day__gte=first, day__lte=last
+        ).delete()
         ReportDailyCount.objects.bulk_create(
             [
                 ReportDailyCount(
+                    grain=ReportDailyCount.DAY,
                     day=key[0],
                     center_id=key[1],
                     channel_id=key[2],
@@ -176,6 +211,7 @@ def refresh_counters(first: date, last: date, *, now: datetime | None = None) ->
             ],
             batch_size=5000,
         )
+        _rebuild_months(first, last)
         run = ReportCounterRun.objects.select_for_update().first()
         if run is None:
             run = ReportCounterRun(built_from=first, built_through=last)
@@ -213,15 +249,31 @@ def refresh_recent(now: datetime | None = None) -> int:
     return refresh_counters(first_day, yesterday, now=now)
 
 
-def _sum(f: ReportFilters, first: date, last: date) -> dict[str, int]:
-    qs = ReportDailyCount.objects.filter(center_id__in=f.center_ids, day__gte=first, day__lte=last)
+def counter_rows(f: ReportFilters) -> QuerySet[ReportDailyCount]:
+    """The counter rows of the days [f.start, f.end] (which the caller has checked the counters
+    cover) and of f's scope: the month rows of the months wholly inside the period, the day rows
+    of the days at either end. One query on the (grain, center, day) index."""
+    first_month = f.start if f.start.day == 1 else _next_month(f.start)
+    end_month = _month_start(f.end + timedelta(days=1))  # first day after the whole months
+    if first_month < end_month:
+        days = Q(grain=ReportDailyCount.DAY) & (
+            Q(day__gte=f.start, day__lt=first_month) | Q(day__gte=end_month, day__lte=f.end)
+        )
+        when = Q(grain=ReportDailyCount.MONTH, day__gte=first_month, day__lt=end_month) | days
+    else:
+        when = Q(grain=ReportDailyCount.DAY, day__gte=f.start, day__lte=f.end)
+    qs = ReportDailyCount.objects.filter(when, center_id__in=f.center_ids)
     if f.channel is not None:
         qs = qs.filter(channel_id=f.channel.pk)
     if f.category_ids:
         qs = qs.filter(category_id__in=f.category_ids)
     if f.law_related is not None:
         qs = qs.filter(is_law_related=f.law_related)
-    totals = qs.aggregate(**{m: Sum(m) for m in METRICS})
+    return qs
+
+
+def _sum(f: ReportFilters) -> dict[str, int]:
+    totals = counter_rows(f).aggregate(**{m: Sum(m) for m in METRICS})
     return {m: totals[m] or 0 for m in METRICS}
 
 
@@ -239,39 +291,19 @@ def compute_with_counters(f: ReportFilters, now: datetime) -> Report | None:
         or run.evaluation_window_days != conf.evaluation_window_days()
     ):
         return None
-    from .indicators import compute_live
-
-    last_counted = min(f.end, run.built_through)
-    figures = _sum(f, f.start, last_counted)
+    figures = _sum(replace(f, end=min(f.end, run.built_through)))
     if f.end > run.built_through:
-        rest = ReportFilters(**{**f.__dict__, "start": run.built_through + timedelta(days=1)})
-        live = compute_live(rest, now=now)
-        extra = _figures_of(live)
+        # the days after the counters (today): the live aggregates over those days only
+        rest = replace(f, start=run.built_through + timedelta(days=1))
+        extra = live_figures(rest, now)
         figures = {m: figures[m] + extra[m] for m in METRICS}
     return assemble(f, now, figures, leader_figures(f))
 
 
-def _figures_of(report: Report) -> dict[str, int]:
-    by_code = report.by_code()
-    pairs = {
-        "acc": by_code["timely_acceptance"],
-        "done": by_code["on_time_completion"],
-    }
-    return {
-        "acc_num": pairs["acc"].numerator,
-        "acc_den": pairs["acc"].denominator,
-        "done_num": pairs["done"].numerator,
-        "done_den": pairs["done"].denominator,
-        "sat_num": by_code["satisfaction"].numerator,
-        "eval_num": by_code["participation"].numerator,
-        "due_den": by_code["participation"].denominator,
-        "repeat": by_code["repeat_petition"].numerator,
-        "first_time": by_code["first_time_resolution"].numerator,
-        "cessation_num": by_code["cessation"].numerator,
-        "cessation_den": by_code["cessation"].denominator,
-        **report.counts,
-        "closed": by_code["first_time_resolution"].denominator,
-    }
-
-
-__all__ = ["compute_with_counters", "refresh_counters", "refresh_recent", "today"]
+__all__ = [
+    "compute_with_counters",
+    "counter_rows",
+    "refresh_counters",
+    "refresh_recent",
+    "today",
+]

@@ -567,17 +567,21 @@ def assemble(
 def compute_live(f: ReportFilters, *, now: datetime | None = None) -> Report:
     """Every indicator and count by aggregates over the rows: nine queries whatever the data
     size (their cost grows with the rows in the period and scope)."""
+    now = now or timezone.now()
+    return assemble(f, now, live_figures(f, now), leader_figures(f))
+
+
+def live_figures(f: ReportFilters, now: datetime) -> dict[str, int]:
+    """The figures the daily counters keep (reports.counters.METRICS), computed live: eight
+    aggregates (everything but the leader-responsibility one)."""
     from . import conf
 
-    now = now or timezone.now()
     clocks = clock_figures(f, now)
     evaluations = evaluation_figures(f, now, conf.evaluation_window_days())
     visits = visit_figures(f)
     closing = closing_figures(f, now)
-    leader = leader_figures(f)
     counts = other_counts(f, now)
-    figures = {**clocks, **evaluations, **visits, **closing, **counts}
-    return assemble(f, now, figures, leader)
+    return {**clocks, **evaluations, **visits, **closing, **counts}
 
 
 def compute_cached(f: ReportFilters, *, now: datetime | None = None) -> Report:

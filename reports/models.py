@@ -163,8 +163,16 @@ class ReportDailyCount(models.Model):
     law-related), holding the numerators, denominators and counts of the events that day places
     in a period. A year over the whole province is then a sum over a few hundred thousand rows
     at most, instead of aggregates over every case of the year. Rebuilt by
-    ``refresh_report_counters`` (nightly for the recent days, and on demand)."""
+    ``refresh_report_counters`` (nightly for the recent days, and on demand).
 
+    ``grain`` "m" rows are the month's daily rows summed (``day`` is the 1st): a year is then
+    read as its whole months plus the days at either end, in one query over the
+    (grain, center, day) index, a tenth of the rows of the daily sum."""
+
+    DAY = "d"
+    MONTH = "m"
+
+    grain = models.CharField(max_length=1, default=DAY)
     day = models.DateField(_("day"))
     center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="+")
     channel_id = models.BigIntegerField()
@@ -195,13 +203,14 @@ class ReportDailyCount(models.Model):
         verbose_name_plural = _("daily report counters")
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "center", "channel_id", "category_id", "is_law_related"],
-                name="dailycount_unique_key",
+                fields=["grain", "day", "center", "channel_id", "category_id", "is_law_related"],
+                name="dailycount_unique_grain_key",
             ),
         ]
         indexes = [
-            # counters.sum_counters(): WHERE center_id IN (...) AND day BETWEEN ? AND ?
-            models.Index(fields=["center", "day"], name="dailycount_center_day_idx"),
+            # counters.counter_rows(): center_id IN (...) AND (grain = 'm' AND day in the whole
+            # months OR grain = 'd' AND day in the days at either end)
+            models.Index(fields=["grain", "center", "day"], name="dailycount_grain_center_idx"),
         ]
 
 

@@ -80,18 +80,9 @@ def _split(f: ReportFilters) -> tuple[ReportFilters | None, ReportFilters | None
 
 
 def _counter_rows(f: ReportFilters) -> Any:
-    from .models import ReportDailyCount
+    from .counters import counter_rows
 
-    qs = ReportDailyCount.objects.filter(
-        center_id__in=f.center_ids, day__gte=f.start, day__lte=f.end
-    )
-    if f.channel is not None:
-        qs = qs.filter(channel_id=f.channel.pk)
-    if f.category_ids:
-        qs = qs.filter(category_id__in=f.category_ids)
-    if f.law_related is not None:
-        qs = qs.filter(is_law_related=f.law_related)
-    return qs
+    return counter_rows(f)
 
 
 def _month_key(value: Any) -> date:

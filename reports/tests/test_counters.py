@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -102,3 +103,71 @@ def test_the_management_command_refuses_a_bad_date(db):
 
     with pytest.raises(CommandError):
         call_command("refresh_report_counters", since="2026-13-01")
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"from": "2026-01-20", "to": "2026-05-10"},  # whole months between two partial ones
+        {"from": "2026-02-01", "to": "2026-04-30"},  # whole months only
+        {"from": "2026-03-05", "to": "2026-03-20"},  # days of one month only
+        {"from": "2026-01-01", "to": "2026-06-15"},  # to today: the counters and today live
+    ],
+)
+def test_month_rows_and_day_rows_give_the_live_figures(scenario, cast, settings, period):
+    """The counter read (whole months from the month rows, the ends from the day rows, today
+    live) against the full live computation on the same data."""
+    settings.REPORTS_CESSATION_DAYS = 30
+    refresh_counters(date(2026, 1, 1), date(2026, 6, 14), now=NOW)
+    f = filters_for(cast["supervisor"], **period)
+    with CaptureQueriesContext(connection) as queries:
+        counted = compute_with_counters(f, NOW)
+    assert counted is not None
+    live = compute_live(f, now=NOW)
+    assert pairs(counted) == pairs(live)
+    assert counted.counts == live.counts
+    sums = [q["sql"] for q in queries if "reports_reportdailycount" in q["sql"]]
+    assert len(sums) == 1  # one read of the counters, whatever the period
+
+
+def test_month_rows_are_the_sums_of_their_days_after_a_partial_rebuild(scenario, cast):
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    from reports.counters import METRICS
+
+    refresh_counters(date(2026, 1, 1), date(2026, 6, 14), now=NOW)
+    refresh_counters(date(2026, 4, 10), date(2026, 6, 14), now=NOW)  # a nightly rebuild
+    days = {
+        (r.pop("m"), r.pop("center_id")): r
+        for r in ReportDailyCount.objects.filter(grain=ReportDailyCount.DAY)
+        .annotate(m=TruncMonth("day"))
+        .values("m", "center_id")
+        .annotate(**{k: Sum(k) for k in METRICS})
+    }
+    months = {
+        (r.pop("day"), r.pop("center_id")): r
+        for r in ReportDailyCount.objects.filter(grain=ReportDailyCount.MONTH)
+        .values("day", "center_id")
+        .annotate(**{k: Sum(k) for k in METRICS})
+    }
+    assert months and months == days
+
+
+@pytest.mark.parametrize(
+    "period",
+    [{"from": "2026-01-20", "to": "2026-05-10"}, {"from": "2026-01-01", "to": "2026-06-15"}],
+)
+def test_chart_series_from_the_counters_match_the_live_ones(scenario, cast, settings, period):
+    from reports.selectors import by_subordinate_center, monthly_trend
+
+    settings.REPORTS_CESSATION_DAYS = 30
+    f = filters_for(cast["supervisor"], **period)
+    settings.REPORTS_USE_COUNTERS = False
+    live = (monthly_trend(f), by_subordinate_center(f))
+    settings.REPORTS_USE_COUNTERS = True
+    refresh_counters(date(2026, 1, 1), date(2026, 6, 14), now=NOW)
+    with time_machine.travel(NOW, tick=False):
+        counted = (monthly_trend(f), by_subordinate_center(f))
+    assert counted == live
+    assert sum(m["registered"] for m in live[0]) > 0
