@@ -11,6 +11,7 @@ from rest_framework import serializers
 from routing.api.serializers import CaseStateSerializer, EnumField, _expected_version
 
 from ..models import (
+    AgreementKind,
     CaseClosure,
     Correction,
     DeliveryMethod,
@@ -162,6 +163,13 @@ class ReturnVisitInputSerializer(serializers.Serializer):
 
 
 class CloseInputSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    expected_version = _expected_version()
+
+
+class AgreementInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AgreementKind.choices)
+    agreement = serializers.FileField(help_text=str(_("The signed agreement, uploaded as a file.")))
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     expected_version = _expected_version()
 

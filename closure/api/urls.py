@@ -18,6 +18,7 @@ urlpatterns = [
         name="closure-return-visits",
     ),
     path("cases/<int:pk>/close/", views.CloseView.as_view(), name="closure-close"),
+    path("cases/<int:pk>/agreement/", views.AgreementView.as_view(), name="closure-agreement"),
     path("cases/<int:pk>/archive/", views.ArchiveView.as_view(), name="closure-archive"),
     path("cases/<int:pk>/reopen/", views.ReopenView.as_view(), name="closure-reopen"),
     path(

@@ -38,6 +38,7 @@ from ..selectors import (
     return_visits_of,
 )
 from .serializers import (
+    AgreementInputSerializer,
     ArchiveInputSerializer,
     CaseClosureSerializer,
     CloseInputSerializer,
@@ -316,6 +317,30 @@ class CloseView(CaseView):
         return _closure_result(case)
 
 
+class AgreementView(CaseView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Close a handled case by a mediation or settlement agreement (Art 33)",
+        description="The lead department's head attaches the signed agreement "
+        "(multipart/form-data); the case is closed. Refused (409) unless the case is being "
+        "handled.",
+        request={"multipart/form-data": AgreementInputSerializer},
+        responses={200: ClosureResultSerializer, **RESPONSES},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = self.get_case()
+        attrs = _validated(AgreementInputSerializer, request)
+        services.close_by_agreement(
+            actor=actor_of(request),
+            case=case,
+            kind=attrs["kind"],
+            agreement=attrs["agreement"],
+            note=attrs["note"],
+            expected_version=attrs.get("expected_version"),
+        )
+        return _closure_result(case)
+
+
 class ArchiveView(CaseView):
     @extend_schema(
         tags=TAGS,
@@ -383,6 +408,7 @@ class ReexaminationView(CaseView):
 
 
 __all__ = [
+    "AgreementView",
     "ApproveView",
     "ArchiveView",
     "CloseView",

@@ -119,6 +119,7 @@ ENTRIES: dict[str, Entry] = {
     "api:closure-evaluations": CASE,
     "api:closure-return-visits": CASE,
     "api:closure-close": CASE,
+    "api:closure-agreement": CASE,
     "api:closure-archive": CASE,
     "api:closure-reopen": CASE,
     "api:closure-reexamination": CASE,
