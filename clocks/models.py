@@ -414,6 +414,9 @@ class Notification(models.Model):
         db_constraint=False,
     )
     audience_role = models.CharField(max_length=20, blank=True, choices=Role.choices)
+    # No index of its own: no query reads the outbox by case (the inbox reads by recipient or
+    # audience, delivery by state); only deleting a case (never done outside the benchmarks)
+    # looks its rows up.
     case = models.ForeignKey(
         "petitions.Case",
         null=True,
@@ -421,6 +424,7 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         db_constraint=False,
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     title = models.CharField(_("title"), max_length=200)
@@ -437,24 +441,40 @@ class Notification(models.Model):
         db_table = "supervision_notification"
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        # Every index here is written by each outbox row the sweep inserts (one per warning and per
+        # escalation step); each one serves a named query, and rows that query never reads are
+        # left out of it (partial indexes).
         constraints = [
-            # idempotent sweep: ON CONFLICT (dedupe_key) DO NOTHING (a constraint, not unique=True,
-            # which would add a second LIKE index nobody queries)
-            models.UniqueConstraint(fields=["dedupe_key"], name="notification_unique_dedupe_key"),
+            # idempotent sweep and digests: INSERT ... ON CONFLICT (dedupe_key) WHERE dedupe_key
+            # IS NOT NULL DO NOTHING (clocks.sweep, clocks.notify.write_daily_digests); event
+            # notifications have no key and stay out of the index.
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=models.Q(dedupe_key__isnull=False),
+                name="notif_dedupe_on_conflict_uniq",
+            ),
         ]
         indexes = [
-            # outbox: WHERE delivery='pending' ORDER BY id (partial, stays small)
+            # outbox delivery, clocks.notify.deliver_pending: WHERE delivery='pending' ORDER BY id
+            # (partial, stays small)
             models.Index(
                 fields=["id"],
                 name="notification_pending_idx",
                 condition=models.Q(delivery="pending"),
             ),
-            # personal inbox, newest first
-            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
-            # audience inbox: role at a center (and department), newest first
+            # inbox, clocks.notify.notifications_for: recipient_id = user ORDER BY created_at DESC;
+            # rows addressed to an audience have no recipient and are not in it
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notif_inbox_recipient_idx",
+                condition=models.Q(recipient__isnull=False),
+            ),
+            # inbox, clocks.notify.notifications_for: audience_center = user's center AND role IN
+            # (...) [AND department], newest first; rows addressed to one person are not in it
             models.Index(
                 fields=["audience_center", "audience_role", "audience_department", "-created_at"],
-                name="notification_audience_idx",
+                name="notif_inbox_audience_idx",
+                condition=models.Q(audience_center__isnull=False),
             ),
         ]
 

@@ -224,7 +224,7 @@ def write_daily_digests(*, day: object | None = None) -> int:
           CROSS JOIN (VALUES ('officer'), ('head')) AS role(r)
          WHERE a.state IN ('pending', 'signed', 'accepted')
          GROUP BY d.center_id, a.department_id, role.r
-        ON CONFLICT (dedupe_key) DO NOTHING
+        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
     """
     if connection.vendor != "postgresql":
         return 0

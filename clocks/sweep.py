@@ -26,6 +26,7 @@ The embedded SQLite default runs the same rules through the ORM (small data only
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +47,7 @@ from .models import (
 )
 
 BATCH_SIZE = 20_000
+SWEEP_WORK_MEM = "64MB"
 
 
 @dataclass
@@ -63,12 +65,14 @@ def _thresholds() -> dict[str, int]:
     }
 
 
-# The level a clock should have now; the same whole-day arithmetic as deadlines.days_remaining
-# (timedelta.days floors), so the colour shown always matches the sweep.
+# The level a clock should have now, as plain timestamp comparisons against bounds computed once
+# per run (no per-row interval arithmetic): the same whole-day rule as deadlines.days_remaining
+# (timedelta.days floors, so "days remaining <= n" is "due before now + n+1 days"), so the colour
+# shown always matches the sweep.
 _LEVEL_SQL = """
-    CASE WHEN %(now)s > d.due_at THEN 'overdue'
-         WHEN floor(extract(epoch FROM (d.due_at - %(now)s)) / 86400) <= %(severe)s THEN 'severe'
-         WHEN floor(extract(epoch FROM (d.due_at - %(now)s)) / 86400) <= %(approaching)s THEN 'approaching'
+    CASE WHEN d.due_at < %(now)s THEN 'overdue'
+         WHEN d.due_at < %(severe_end)s THEN 'severe'
+         WHEN d.due_at < %(approaching_end)s THEN 'approaching'
          ELSE 'on_time' END
 """
 
@@ -78,15 +82,7 @@ _HISTORY_COLUMNS = (
     "case_id, rule_id"
 )
 
-# Who is reminded about a clock: the assignment's handler when there is one, else the officers of
-# the assignment's department, else (case-level clocks such as screening) triage at the case's center.
-_AUDIENCE_SQL = """
-    a.handler_id AS recipient_id,
-    CASE WHEN a.handler_id IS NULL THEN c.center_id END AS audience_center_id,
-    CASE WHEN a.handler_id IS NULL THEN a.department_id END::bigint AS audience_department_id,
-    CASE WHEN a.handler_id IS NOT NULL THEN ''
-         WHEN a.department_id IS NOT NULL THEN 'officer' ELSE 'triage' END AS audience_role
-"""
+_ACTIVE_STATES = "('pending', 'signed', 'accepted')"
 
 SWEEP_SQL = f"""
 WITH batch AS (
@@ -110,6 +106,9 @@ WITH batch AS (
     FOR UPDATE OF d SKIP LOCKED
 ), changed AS (
     -- The guard on the old values makes a concurrent or repeated sweep a no-op for this row.
+    -- Only warning_level, overdue_since and escalation_step change, none of them indexed: with
+    -- the table's free space (fillfactor, clocks migration 0003) the update is HOT and touches
+    -- no index.
     UPDATE supervision_deadline d
        SET warning_level = b.level,
            overdue_since = CASE WHEN b.level = 'overdue' THEN COALESCE(d.overdue_since, d.due_at)
@@ -119,12 +118,35 @@ WITH batch AS (
      WHERE d.id = b.id AND d.met_at IS NULL
        AND d.warning_level = b.old_level AND d.escalation_step = b.old_step
     RETURNING d.*, b.old_level, b.old_step
+), ctx AS (
+    -- The clocks someone is told about, with their case (number, center) and who works on them,
+    -- resolved once per batch by joins on unique keys (not a lookup per outbox row): the clock's
+    -- own assignment (per-department clocks) and the case's active lead assignment (at most
+    -- one: assignment_one_active_lead).
+    SELECT ch.id, ch.case_id, ch.kind, ch.due_at, ch.warning_level, ch.old_level,
+           ch.escalation_step, ch.old_step, c.number, c.center_id,
+           -- warnings: the clock's own assignment, or for a case-level clock after assignment
+           -- (handling, ...) the active lead, so the handler hears of it; screening goes to triage
+           CASE WHEN ch.assignment_id IS NOT NULL THEN own.handler_id
+                WHEN ch.kind <> 'screening' THEN lead.handler_id END AS handler_id,
+           CASE WHEN ch.assignment_id IS NOT NULL THEN own.department_id
+                WHEN ch.kind <> 'screening' THEN lead.department_id END AS department_id,
+           -- escalation to the head: the clock's own department, else the lead department
+           COALESCE(own.department_id, lead.department_id) AS head_department_id
+      FROM changed ch
+      JOIN petitions_case c ON c.id = ch.case_id
+      LEFT JOIN routing_assignment own ON own.id = ch.assignment_id
+      LEFT JOIN routing_assignment lead
+        ON lead.case_id = ch.case_id AND lead.role = 'lead' AND lead.state IN {_ACTIVE_STATES}
+     WHERE (ch.warning_level <> ch.old_level AND ch.warning_level <> 'on_time')
+        OR ch.escalation_step <> ch.old_step
 ), crossed AS (
     -- every step a clock passed in this run: each role on the way is told, once
-    SELECT ch.id, ch.case_id, ch.kind, ch.due_at, ch.assignment_id, s.step, s.role
-      FROM changed ch
+    SELECT x.id, x.case_id, x.kind, x.due_at, x.number, x.center_id, x.head_department_id,
+           s.step, s.role
+      FROM ctx x
       JOIN supervision_escalationstep s
-        ON s.is_active AND s.step > ch.old_step AND s.step <= ch.escalation_step
+        ON s.is_active AND s.step > x.old_step AND s.step <= x.escalation_step
 ), hist AS (
     INSERT INTO supervision_historicaldeadline ({_HISTORY_COLUMNS},
                 history_date, history_change_reason, history_type, history_user_id)
@@ -132,6 +154,7 @@ WITH batch AS (
            CASE WHEN escalation_step <> old_step THEN 'escalation' ELSE 'deadline sweep' END, '~', NULL
       FROM changed
 ), events AS (
+    -- one multi-row INSERT for the batch's timeline events: level changes, then steps crossed
     INSERT INTO petitions_caseevent (case_id, kind, from_state, to_state, actor_id, at, message, data)
     SELECT ch.case_id, 'deadline_' || ch.warning_level, '', '', NULL::bigint, %(now)s::timestamptz, '',
            jsonb_build_object('deadline', ch.id, 'kind', ch.kind, 'level', ch.warning_level, 'due_at', ch.due_at)
@@ -141,38 +164,28 @@ WITH batch AS (
            jsonb_build_object('deadline', cr.id, 'kind', cr.kind, 'step', cr.step, 'role', cr.role)
       FROM crossed cr
 ), notes AS (
+    -- Outbox rows, one per warning and per step crossed, each addressed once: to the handler
+    -- (recipient) or to an audience (a role at a center, optionally one department), never one
+    -- row per person; clocks.notify.recipients() expands an audience when e-mailing.
     INSERT INTO supervision_notification (recipient_id, audience_center_id, audience_department_id,
                 audience_role, case_id, kind, title, body, created_at, delivery, attempts, dedupe_key)
-    SELECT {_AUDIENCE_SQL}, ch.case_id,
-           CASE WHEN ch.warning_level = 'overdue' THEN 'overdue' ELSE 'warning' END,
-           c.number, ch.kind || ':' || ch.warning_level, %(now)s::timestamptz, 'pending', 0,
-           'dl:' || ch.id || ':' || ch.warning_level || ':' || extract(epoch FROM ch.due_at)::bigint
-      FROM changed ch
-      JOIN petitions_case c ON c.id = ch.case_id
-      -- the clock's own assignment, or for a case-level clock after assignment (handling, ...)
-      -- the active lead assignment, so the handler hears of it; screening goes to triage
-      LEFT JOIN LATERAL (
-          SELECT x.handler_id, x.department_id FROM routing_assignment x
-           WHERE (ch.assignment_id IS NOT NULL AND x.id = ch.assignment_id)
-              OR (ch.assignment_id IS NULL AND ch.kind <> 'screening' AND x.case_id = ch.case_id
-                  AND x.role = 'lead' AND x.state IN ('pending', 'signed', 'accepted'))
-           LIMIT 1) a ON TRUE
-     WHERE ch.warning_level <> ch.old_level AND ch.warning_level <> 'on_time'
+    SELECT x.handler_id,
+           CASE WHEN x.handler_id IS NULL THEN x.center_id END,
+           CASE WHEN x.handler_id IS NULL THEN x.department_id END,
+           CASE WHEN x.handler_id IS NOT NULL THEN ''
+                WHEN x.department_id IS NOT NULL THEN 'officer' ELSE 'triage' END,
+           x.case_id, CASE WHEN x.warning_level = 'overdue' THEN 'overdue' ELSE 'warning' END,
+           x.number, x.kind || ':' || x.warning_level, %(now)s::timestamptz, 'pending', 0,
+           'dl:' || x.id || ':' || x.warning_level || ':' || extract(epoch FROM x.due_at)::bigint
+      FROM ctx x
+     WHERE x.warning_level <> x.old_level AND x.warning_level <> 'on_time'
     UNION ALL
-    SELECT NULL::bigint, c.center_id,
-           CASE WHEN cr.role = 'head' THEN COALESCE(a.department_id, lead.department_id) END,
-           cr.role, cr.case_id, 'escalation', c.number,
+    SELECT NULL::bigint, cr.center_id, CASE WHEN cr.role = 'head' THEN cr.head_department_id END,
+           cr.role, cr.case_id, 'escalation', cr.number,
            cr.kind || ':step' || cr.step, %(now)s::timestamptz, 'pending', 0,
            'esc:' || cr.id || ':' || cr.step || ':' || extract(epoch FROM cr.due_at)::bigint
       FROM crossed cr
-      JOIN petitions_case c ON c.id = cr.case_id
-      LEFT JOIN routing_assignment a ON a.id = cr.assignment_id
-      LEFT JOIN LATERAL (
-          SELECT la.department_id FROM routing_assignment la
-           WHERE la.case_id = cr.case_id AND la.role = 'lead'
-             AND la.state IN ('pending', 'signed', 'accepted')
-           LIMIT 1) lead ON TRUE
-    ON CONFLICT (dedupe_key) DO NOTHING
+    ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 ),
 -- Windows that ran out: closed at their due time (met_at = due_at), one history row and one
 -- "window_closed" case event each; never warned, never escalated, never anyone's overdue work.
@@ -227,19 +240,29 @@ def _step_case(now: datetime) -> tuple[str, dict[str, Any]]:
     return "\n".join(branches), params
 
 
-def _run_batches(sql: str, params: dict[str, Any]) -> SweepResult:
+def _run_batches(sql: str, params: dict[str, Any], pause: float = 0.0) -> SweepResult:
     """Repeat ``sql`` until a pass changes fewer rows than the batch size. Each pass takes every
     clock it claims to its final state for ``now`` (level, last escalation step due, or closed),
     so a clock is changed at most once per run and an immediate second run finds nothing; rows
-    another sweep holds (SKIP LOCKED) are that sweep's to finish."""
+    another sweep holds (SKIP LOCKED) are that sweep's to finish. ``pause`` seconds are waited
+    after each committed batch that leaves more to do (nothing is held meanwhile)."""
     result = SweepResult()
+    first = True
     while True:
+        if pause and not first:
+            time.sleep(pause)
+        first = False
         with transaction.atomic(), connection.cursor() as cursor:
             # The planner cannot estimate the batch CTE (it guesses 1 row) and then updates through
             # a hash join that reads the whole deadline table; a primary-key nested loop touches
             # only the batch. Local to this transaction.
-            cursor.execute("SET LOCAL enable_hashjoin = off")
-            cursor.execute("SET LOCAL enable_mergejoin = off")
+            # The batch's CTEs (claimed clocks, changed rows, outbox context) are kept in memory:
+            # a 20,000-clock batch is ~10 MB, past the 4 MB default, and spilling it to temporary
+            # files costs more than the statement's own writes. One round trip for the three.
+            cursor.execute(
+                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'"
+            )
             cursor.execute(sql, params)
             changed, levels, escalated, closed = cursor.fetchone()
         result.levels_changed += int(levels)
@@ -250,24 +273,31 @@ def _run_batches(sql: str, params: dict[str, Any]) -> SweepResult:
 
 
 def run_deadline_checks(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, pause_between_batches: float = 0.0
 ) -> SweepResult:
     """One sweep: move the duties' warning levels, record overdue, remind handlers, escalate to
-    the last step due, close the windows that ran out. One run reaches the fixed point."""
+    the last step due, close the windows that ran out. One run reaches the fixed point.
+    ``pause_between_batches`` (seconds, default none) spaces the committed batches of a very large
+    sweep out (settings.SWEEP_BATCH_PAUSE_MS); ``now`` stays the run's start either way."""
     now = now or timezone.now()
     if connection.vendor != "postgresql":
         return _run_with_orm(now)
     thresholds = _thresholds()
     params: dict[str, Any] = {
         "now": now,
+        "severe_end": now + timedelta(days=thresholds["severe"] + 1),
+        "approaching_end": now + timedelta(days=thresholds["approaching"] + 1),
         "window_end": now + timedelta(days=thresholds["approaching"] + 1),
         "limit": batch_size,
         "window_kinds": sorted(WINDOW_KINDS),
         "closable_windows": sorted(WINDOW_KINDS - WINDOWS_CLOSED_BY_OWNER),
-        **thresholds,
     }
     step_case, step_params = _step_case(now)
-    result = _run_batches(SWEEP_SQL.replace("{step_case}", step_case), {**params, **step_params})
+    result = _run_batches(
+        SWEEP_SQL.replace("{step_case}", step_case),
+        {**params, **step_params},
+        pause=pause_between_batches,
+    )
     if result.levels_changed or result.escalated:
         from .notify import kick_delivery
 

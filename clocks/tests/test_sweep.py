@@ -99,12 +99,12 @@ def test_met_deadlines_are_left_alone(org, cast):
 def test_sweep_query_count_does_not_grow_with_rows(org, cast, django_assert_num_queries):
     cases = [register(cast["reception"]).case for _ in range(3)]
     due = Deadline.objects.filter(case__in=cases).order_by("due_at").first().due_at
-    with time_machine.travel(due + timedelta(hours=1)), django_assert_num_queries(6):
+    with time_machine.travel(due + timedelta(hours=1)), django_assert_num_queries(5):
         result = run_deadline_checks(batch_size=1000)
     assert result.levels_changed == 3
     more = [register(cast["reception"]).case for _ in range(12)]
     Deadline.objects.filter(case__in=more).update(due_at=due)
-    with time_machine.travel(due + timedelta(hours=1)), django_assert_num_queries(6):
+    with time_machine.travel(due + timedelta(hours=1)), django_assert_num_queries(5):
         result = run_deadline_checks(batch_size=1000)
     assert result.levels_changed == 12
 
@@ -161,3 +161,35 @@ def test_management_command_runs_the_same_sweep(org, cast, capsys):
     assert "warning levels changed: 1" in capsys.readouterr().out
     screening.refresh_from_db()
     assert screening.warning_level == WarningLevel.OVERDUE
+
+
+@pytest.mark.django_db
+def test_sweep_level_matches_warning_level_for_to_the_microsecond(make_case):
+    """The sweep compares due times with bounds computed once per run (now + n+1 days) instead of
+    whole days per row; either side of every bound it gives the level warning_level_for gives."""
+    from clocks.deadlines import warning_level_for
+
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=CHINA_TZ)
+    offsets = [timedelta(0), timedelta(microseconds=-1), timedelta(microseconds=1)]
+    dues = [now + timedelta(days=d) + o for d in (0, 1, 2, 3, 4) for o in offsets]
+    clocks = [
+        Deadline.objects.create(
+            case=make_case(),
+            kind=DeadlineKind.HANDLING,
+            day_type="calendar",
+            starts_at=now - timedelta(days=60),
+            due_at=due,
+        )
+        for due in dues
+    ]
+    with time_machine.travel(now, tick=False):
+        run_deadline_checks(now=now)
+    for clock in clocks:
+        clock.refresh_from_db()
+        assert clock.warning_level == warning_level_for(clock.due_at, now), clock.due_at - now
+    assert {c.warning_level for c in clocks} == {
+        WarningLevel.OVERDUE,
+        WarningLevel.SEVERE,
+        WarningLevel.APPROACHING,
+        WarningLevel.ON_TIME,
+    }
