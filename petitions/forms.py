@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.listing import FastSelect
 from core.models import Center, User
 from core.selectors import centers_visible_to
 
@@ -49,15 +50,27 @@ class CaseFilterForm(forms.Form):
         help_text=_("The full number or its beginning."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
     )
-    state = forms.ChoiceField(label=_("State"), required=False)
+    state = forms.ChoiceField(label=_("State"), required=False, widget=FastSelect)
     center = forms.ModelChoiceField(
-        label=_("Center"), queryset=Center.objects.none(), required=False, empty_label=_("Any")
+        label=_("Center"),
+        queryset=Center.objects.none(),
+        required=False,
+        empty_label=_("Any"),
+        widget=FastSelect,
     )
     channel = forms.ModelChoiceField(
-        label=_("Channel"), queryset=Channel.objects.all(), required=False, empty_label=_("Any")
+        label=_("Channel"),
+        queryset=Channel.objects.all(),
+        required=False,
+        empty_label=_("Any"),
+        widget=FastSelect,
     )
     purpose = forms.ModelChoiceField(
-        label=_("Purpose"), queryset=Purpose.objects.all(), required=False, empty_label=_("Any")
+        label=_("Purpose"),
+        queryset=Purpose.objects.all(),
+        required=False,
+        empty_label=_("Any"),
+        widget=FastSelect,
     )
     category = forms.ModelChoiceField(
         label=_("Content category"),
@@ -67,22 +80,26 @@ class CaseFilterForm(forms.Form):
         ),
         required=False,
         empty_label=_("Any"),
+        widget=FastSelect,
     )
     registered_from = forms.DateField(
         label=_("Registered from"), required=False, widget=DateInput()
     )
     registered_to = forms.DateField(label=_("Registered until"), required=False, widget=DateInput())
     is_group = forms.ChoiceField(
-        label=FLAG_FIELDS["is_group"], choices=FLAG_CHOICES, required=False
+        label=FLAG_FIELDS["is_group"], choices=FLAG_CHOICES, required=False, widget=FastSelect
     )
     is_major_urgent = forms.ChoiceField(
-        label=FLAG_FIELDS["is_major_urgent"], choices=FLAG_CHOICES, required=False
+        label=FLAG_FIELDS["is_major_urgent"],
+        choices=FLAG_CHOICES,
+        required=False,
+        widget=FastSelect,
     )
     is_safety_risk = forms.ChoiceField(
-        label=FLAG_FIELDS["is_safety_risk"], choices=FLAG_CHOICES, required=False
+        label=FLAG_FIELDS["is_safety_risk"], choices=FLAG_CHOICES, required=False, widget=FastSelect
     )
     is_law_related = forms.ChoiceField(
-        label=FLAG_FIELDS["is_law_related"], choices=FLAG_CHOICES, required=False
+        label=FLAG_FIELDS["is_law_related"], choices=FLAG_CHOICES, required=False, widget=FastSelect
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clocks.deadlines import CHINA_TZ, END_OF_DAY
+from core.listing import FastSelect
 from core.models import Center, Department
 from petitions.models import AttachmentKind, Case, Channel, ContentCategory, Organ
 
@@ -336,6 +337,7 @@ def _category_field() -> forms.ModelChoiceField:  # type: ignore[type-arg]
         ),
         required=False,
         empty_label=_("Any"),
+        widget=FastSelect,
     )
 
 
@@ -356,6 +358,7 @@ class QueueFilterForm(forms.Form):
         queryset=Channel.objects.filter(is_active=True),
         required=False,
         empty_label=_("Any"),
+        widget=FastSelect,
     )
     flags = forms.MultipleChoiceField(
         label=_("Only cases flagged"),
@@ -371,7 +374,10 @@ class QueueFilterForm(forms.Form):
 
 class InboxFilterForm(forms.Form):
     role = forms.ChoiceField(
-        label=_("Role"), choices=[("", _("Any")), *AssignmentRole.choices], required=False
+        label=_("Role"),
+        choices=[("", _("Any")), *AssignmentRole.choices],
+        required=False,
+        widget=FastSelect,
     )
     category = _category_field()
 

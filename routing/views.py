@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -23,12 +24,22 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError, PermissionDenied, StaleState
+from core.listing import (
+    choice_labels,
+    csrf_input,
+    esc,
+    local_date,
+    local_iso,
+    local_minute,
+    url_maker,
+)
 from core.models import User
 from core.roles import Role
 from petitions.models import Case
@@ -242,10 +253,79 @@ def _pager(request: HttpRequest, number: int, pages: int) -> Pager:
 # --- the screening queue ------------------------------------------------------------------------------
 
 
-@dataclass
-class QueueRow:
-    case: Case
-    clock: Clock | None
+def clock_html(clock: Clock | None) -> str:
+    """routing/_clock.html written in Python for the list pages (no template include per row):
+    the due date and the days left or overdue, coloured by warning level. Returns escaped HTML."""
+    if clock is None:
+        return '<span class="muted">—</span>'
+    if clock.overdue:
+        n = clock.days_overdue
+        text = ngettext("%(n)s day overdue", "%(n)s days overdue", n) % {"n": n}
+    elif clock.days == 0:
+        text = _("due today")
+    else:
+        text = ngettext("%(n)s day left", "%(n)s days left", clock.days) % {"n": clock.days}
+    level = esc(clock.level)
+    return (
+        f'<span class="clock clock-{level}" data-testid="clock" data-level="{level}"'
+        f' data-days="{clock.days}"><time datetime="{local_iso(clock.due_at)}">'
+        f'{local_date(clock.due_at)}</time> <span class="days">{esc(text)}</span></span>'
+    )
+
+
+def flags_html(case: Case) -> str:
+    """routing/_flags.html written in Python for the screening queue. Returns escaped HTML."""
+    parts = []
+    if case.is_group:
+        parts.append(("warn", "group", _("Group visit")))
+    if case.is_major_urgent:
+        parts.append(("danger", "major_urgent", _("Major and urgent")))
+    if case.is_safety_risk:
+        parts.append(("danger", "safety_risk", _("Safety risk")))
+    if case.is_skip_level:
+        parts.append(("warn", "skip_level", _("Skip-level")))
+    if case.visit_count > 1:
+        n = case.visit_count
+        parts.append(("warn", "repeat", ngettext("%(n)s visit", "%(n)s visits", n) % {"n": n}))
+    return "\n".join(
+        f'<span class="tag {tone} flag" data-flag="{key}">{esc(label)}</span>'
+        for tone, key, label in parts
+    )
+
+
+def _queue_rows(cases: list[Case], now: datetime) -> list[SafeString]:
+    """The queue's rows as HTML, written in Python with every label, url and date computed once
+    per page (core.listing): a row template render per case was most of the page's time."""
+    screen_url = url_maker("routing:screen")
+    case_url = url_maker("petitions:case_detail")
+    states = choice_labels(CaseState)
+    screenable = (CaseState.REGISTERED, CaseState.RETURNED)
+    rows = []
+    for case in cases:
+        clock = clock_for(case.screening_due_at, now)  # type: ignore[attr-defined]
+        overdue = ' class="row-overdue"' if clock is not None and clock.overdue else ""
+        number = esc(case.number)
+        if case.state in screenable:
+            link = f'<a href="{screen_url(case.pk)}" data-testid="screen-link">{number}</a>'
+        else:
+            link = f'<a href="{case_url(case.pk)}">{number}</a>'
+        rows.append(
+            SafeString(
+                f'<tr data-testid="queue-row" data-case="{case.pk}" data-state="{esc(case.state)}"'
+                f"{overdue}>\n"
+                f'  <td class="nowrap">{link}</td>\n'
+                f'  <td class="nowrap"><time datetime="{local_iso(case.registered_at)}">'
+                f"{local_minute(case.registered_at)}</time></td>\n"
+                f'  <td class="nowrap">{clock_html(clock)}</td>\n'
+                f"  <td>{esc(case.main_petitioner.name)}</td>\n"
+                f"  <td>{esc(case.category)}</td>\n"
+                f"  <td>{esc(case.channel.name)}</td>\n"
+                f"  <td>{esc(states.get(case.state, case.state))}</td>\n"
+                f"  <td>{flags_html(case)}</td>\n"
+                "</tr>\n"
+            )
+        )
+    return rows
 
 
 @never_cache
@@ -269,10 +349,7 @@ def triage_queue_view(request: HttpRequest) -> HttpResponse:
     counts = triage_queue_counts(user, filters)
     number, offset, pages = page_slice(counts[tab], request.GET.get("page"), PAGE_SIZE)
     now = timezone.now()
-    rows = [
-        QueueRow(case=case, clock=clock_for(case.screening_due_at, now))  # type: ignore[attr-defined]
-        for case in triage_queue(user, tab, filters)[offset : offset + PAGE_SIZE]
-    ]
+    rows = _queue_rows(list(triage_queue(user, tab, filters)[offset : offset + PAGE_SIZE]), now)
     tabs = [
         Tab(key, QUEUE_TAB_LABELS[key], counts[key], _query(request, tab=key), key == tab)
         for key in QUEUE_TABS
@@ -573,10 +650,72 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the department inbox -----------------------------------------------------------------------------
 
 
-@dataclass
-class InboxRow:
-    assignment: Assignment
-    clock: Clock | None
+def _inbox_rows(
+    request: HttpRequest, assignments: list[Assignment], now: datetime
+) -> list[SafeString]:
+    """The inbox's rows as HTML, written in Python with every label, url and date computed once
+    per page (core.listing): a row template render per assignment was most of the page's time."""
+    case_url = url_maker("petitions:case_detail")
+    open_url = url_maker("routing:assignment_detail")
+    sign_url = url_maker("routing:assignment_sign")
+    accept_url = url_maker("routing:assignment_accept")
+    roles = choice_labels(AssignmentRole)
+    states = choice_labels(AssignmentState)
+    case_states = choice_labels(CaseState)
+    open_label, sign_label, accept_label = esc(_("Open")), esc(_("Sign for")), esc(_("Accept"))
+    csrf = csrf_input(request)
+    next_input = f'<input type="hidden" name="next" value="{esc(request.get_full_path())}">'
+    rows = []
+    for a in assignments:
+        case = a.case
+        clock = clock_for(a.due_at, now) if a.state in ACTIVE_ASSIGNMENT_STATES else None
+        number = esc(case.number)
+        hidden_number = f'<span class="visually-hidden"> {number}</span>'
+        if a.state == AssignmentState.PENDING:
+            action = (
+                f'\n    <form method="post" action="{sign_url(a.pk)}" class="inline">{csrf}'
+                f"{next_input}"
+                f'<button type="submit" class="primary small" data-testid="sign-for">'
+                f"{sign_label}{hidden_number}</button></form>"
+            )
+        elif a.state == AssignmentState.SIGNED and a.role == AssignmentRole.LEAD:
+            action = (
+                f'\n    <form method="post" action="{accept_url(a.pk)}" class="inline">{csrf}'
+                f'<button type="submit" class="primary small" data-testid="accept">'
+                f"{accept_label}{hidden_number}</button></form>"
+            )
+        else:
+            action = ""
+        is_lead = a.role == AssignmentRole.LEAD
+        returned = (
+            f' <span class="tag">{esc(states[a.state])}</span>'
+            if a.state == AssignmentState.RETURNED
+            else ""
+        )
+        rows.append(
+            SafeString(
+                f'<tr data-testid="inbox-row" data-case="{a.case_id}" data-assignment="{a.pk}"'
+                f' data-state="{esc(a.state)}"'
+                f"{' class="row-overdue"' if clock is not None and clock.overdue else ''}>\n"
+                f'  <td class="nowrap"><a href="{case_url(a.case_id)}" data-testid="case-link">'
+                f"{number}</a></td>\n"
+                f'  <td><span class="tag{" lead" if is_lead else ""}" data-role="{esc(a.role)}">'
+                f"{esc(roles.get(a.role, a.role))}</span></td>\n"
+                f'  <td class="nowrap"><time datetime="{local_iso(a.assigned_at)}">'
+                f"{local_date(a.assigned_at)}</time></td>\n"
+                f'  <td class="nowrap">'
+                f"{clock_html(clock) if clock is not None else local_date(a.due_at)}</td>\n"
+                f"  <td>{esc(case_states.get(case.state, case.state))}{returned}</td>\n"
+                f"  <td>{esc(case.main_petitioner.name)}</td>\n"
+                f"  <td>{esc(case.category)}</td>\n"
+                f'  <td class="row-actions">\n'
+                f'    <a href="{open_url(a.pk)}" data-testid="open-assignment">{open_label}'
+                f"{hidden_number}</a>{action}\n"
+                "  </td>\n"
+                "</tr>\n"
+            )
+        )
+    return rows
 
 
 @dataclass
@@ -614,13 +753,9 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     counts = inbox_counts(user, filters, now)
     number, offset, pages = page_slice(counts[tab], request.GET.get("page"), PAGE_SIZE)
-    rows = [
-        InboxRow(
-            assignment=a,
-            clock=clock_for(a.due_at, now) if a.state in ACTIVE_ASSIGNMENT_STATES else None,
-        )
-        for a in inbox(user, tab, filters, sort, now)[offset : offset + PAGE_SIZE]
-    ]
+    rows = _inbox_rows(
+        request, list(inbox(user, tab, filters, sort, now)[offset : offset + PAGE_SIZE]), now
+    )
     sort_links = {}
     for key, label in INBOX_SORT_LABELS.items():
         current = sort.lstrip("-") == key

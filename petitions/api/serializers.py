@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.fastlist import FastListSerializer
 from core.models import User
 from core.roles import Role
 from petitions.models import (
@@ -571,6 +572,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "uploaded_at",
         ]
         read_only_fields = fields
+        # a page of cases: the per-field work planned once per page (core.fastlist)
+        list_serializer_class = FastListSerializer
 
 
 class ActionSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from rest_framework import serializers
 
 from clocks.deadlines import days_remaining, warning_level_for
 from clocks.models import WarningLevel
+from core.fastlist import FastListSerializer
 from core.models import Center, Department, DepartmentKind
 from petitions.models import Case
 from routing.models import (
@@ -442,6 +443,8 @@ class InboxRowSerializer(serializers.ModelSerializer):
             "instructions",
         ]
         read_only_fields = fields
+        # the inbox page: the per-field work planned once per page (core.fastlist)
+        list_serializer_class = FastListSerializer
 
     def _now(self) -> Any:
         return self.context["now"]
