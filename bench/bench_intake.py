@@ -73,14 +73,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def person_cases(user: Any, petitioner: Any) -> list[Any]:
-    """What the front desk shows next to a person: their cases the user may see, newest first."""
-    from petitions.selectors import case_list_for
+    """What the front desk shows next to a person: their cases the user may see, newest first
+    (case_list_for's rows; ids first, then the rows by primary key)."""
+    from petitions.selectors import person_cases_for
 
-    return list(
-        case_list_for(user)
-        .filter(case_petitioners__petitioner=petitioner)
-        .order_by("-registered_at")[:50]
-    )
+    return person_cases_for(user, petitioner, 50)
 
 
 def sample_id_numbers(count: int, rng: random.Random) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core import pii
@@ -91,8 +91,8 @@ def _persons_cases(petitioner: Petitioner) -> QuerySet[Case]:
 
 def petitioner_file(user: User, petitioner: Petitioner) -> PetitionerFile:
     """A fixed number of queries whatever the number of cases: the visibility condition (built
-    once, it reads the user's center subtree), totals, newest case ids, open case ids, their
-    rows, warnings."""
+    once, it reads the user's center subtree), totals, the newest case ids and open case ids
+    (one query), their rows, warnings."""
     condition = visible_cases_q(user)
     visible = Q() if condition is None else condition
     aggregates: dict[str, Any] = {
@@ -106,20 +106,29 @@ def petitioner_file(user: User, petitioner: Petitioner) -> PetitionerFile:
     # rows by primary key with their code tables: joining five relations onto the person's
     # cases made PostgreSQL spend most of the time planning (issue 10: the two lists 19-25 ms ->
     # 9 ms at 100,000 cases).
+    # The newest ids and the newest open ids in one round trip (UNION ALL of the two narrow
+    # queries, each tagged), ordered again in Python (at most 2 * CASES_SHOWN rows).
     listed = _persons_cases(petitioner).filter(visible).order_by("-registered_at", "-pk")
-    case_ids = list(listed.values_list("pk", flat=True)[:CASES_SHOWN])
-    open_ids = list(
-        listed.filter(state__in=CaseState.open_states()).values_list("pk", flat=True)[:CASES_SHOWN]
+    newest = listed.annotate(is_open_list=Value(False)).values_list("pk", "is_open_list")
+    newest_open = (
+        listed.filter(state__in=CaseState.open_states())
+        .annotate(is_open_list=Value(True))
+        .values_list("pk", "is_open_list")
     )
+    tagged = list(newest[:CASES_SHOWN].union(newest_open[:CASES_SHOWN], all=True))
     rows = (
         Case.objects.select_related("center", "channel", "purpose", "category__parent").in_bulk(
-            [*case_ids, *open_ids]
+            {pk for pk, _open in tagged}
         )
-        if case_ids
+        if tagged
         else {}
     )
-    cases = [rows[pk] for pk in case_ids]
-    open_cases = [rows[pk] for pk in open_ids]
+
+    def newest_first(ids: set[int]) -> list[Case]:
+        return sorted((rows[pk] for pk in ids), key=lambda c: (c.registered_at, c.pk), reverse=True)
+
+    cases = newest_first({pk for pk, is_open in tagged if not is_open})
+    open_cases = newest_first({pk for pk, is_open in tagged if is_open})
     return PetitionerFile(
         petitioner=petitioner,
         cases=cases,
@@ -135,7 +144,12 @@ def case_registered_with_key(user: User, submission_key: str) -> Case | None:
     """The case a form with this one-time key already registered, if the user can see it."""
     if not submission_key:
         return None
-    return cases_visible_to(user).filter(submission_key=submission_key).first()
+    # By the key's unique index first (one query when, as nearly always, there is none), then
+    # the visibility check on the case found.
+    found = Case.objects.filter(submission_key=submission_key).only("pk").first()
+    if found is None:
+        return None
+    return cases_visible_to(user).filter(pk=found.pk).first()
 
 
 def leader_on_duty(center: Center | None, day: date) -> LeaderDuty | None:

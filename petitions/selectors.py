@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.models import User
 from core.roles import CENTER_ROLES, DEPARTMENT_ROLES, Role
-from core.selectors import centers_visible_to
+from core.selectors import visible_center_ids
 from routing.models import Assignment, Transfer
 
 from . import hooks
@@ -32,7 +32,7 @@ def visible_cases_q(user: User) -> Q | None:
     condition = Q(pk__in=[])
     roles = user.role_codes
     if roles & CENTER_ROLES:
-        center_ids = list(centers_visible_to(user).values_list("pk", flat=True))
+        center_ids = visible_center_ids(user)  # from the organisation cache, no query
         condition |= Q(center_id__in=center_ids)
         # Cases this center transferred outside its own subtree stay readable. Fetched as a
         # (short) id list rather than an EXISTS in the OR, so the list pages keep using the
@@ -65,11 +65,27 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return qs if condition is None else qs.filter(condition)
 
 
+# What a list row shows of a case (case_list_for and the rows fetched by id below).
+LIST_RELATIONS = ("center", "channel", "purpose", "category", "main_petitioner")
+
+
 def case_list_for(user: User) -> QuerySet[Case]:
     """Visible cases with what list pages show, in a constant number of queries."""
-    return cases_visible_to(user).select_related(
-        "center", "channel", "purpose", "category", "main_petitioner"
-    )
+    return cases_visible_to(user).select_related(*LIST_RELATIONS)
+
+
+def person_cases_for(user: User, petitioner: Petitioner, limit: int = 50) -> list[Case]:
+    """The person's cases (any role on them) the user may see, newest first, at most ``limit``,
+    with what list pages show. Ids first, by a narrow query on the person's links and the
+    visibility condition, then the rows by primary key: the same filter on case_list_for()
+    joined six relations onto a table with many indexes, and PostgreSQL spent most of the time
+    planning it (issue 10: 13 ms planning against 0.3 ms running at 100,000 cases). Queries:
+    the visibility condition's, then two, whatever the number of cases."""
+    ids = list(cases_linking(user, petitioner).values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    rows = Case.objects.select_related(*LIST_RELATIONS).in_bulk(ids)
+    return [rows[pk] for pk in ids]
 
 
 def get_case_for(user: User, pk: int | str) -> Case:
