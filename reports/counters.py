@@ -30,11 +30,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.models import Center
-from routing.models import Transfer
+from routing.models import Assignment, AssignmentRole, Transfer
 from supervision.models import SupervisionOrder
 
 from . import conf
@@ -53,7 +53,7 @@ from .indicators import (
     terminated_q,
     visit_figures,
 )
-from .models import ReportCounterRun, ReportDailyCount
+from .models import ReportCounterRun, ReportDailyCount, ReportDepartmentCount
 
 logger = logging.getLogger(__name__)
 METRICS = (
@@ -153,8 +153,6 @@ def daily_rows(first: date, last: date, now: datetime) -> dict[Key, dict[str, in
 
 
 def _from_center() -> Any:
-    from django.db.models import F
-
     return F("from_center_id")
 
 
@@ -166,25 +164,62 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _rebuild_months(first: date, last: date) -> None:
+def _rebuild_months(
+    first: date,
+    last: date,
+    model: type[ReportDailyCount] | type[ReportDepartmentCount] = ReportDailyCount,
+    metrics: tuple[str, ...] = METRICS,
+    dims: str = "center_id, channel_id, category_id, is_law_related",
+) -> None:
     """Replace the month rows of the months holding [first, last] by the sums of their day rows
     (one INSERT ... SELECT ... GROUP BY in the database)."""
-    table = connection.ops.quote_name(ReportDailyCount._meta.db_table)
-    metrics = ", ".join(connection.ops.quote_name(m) for m in METRICS)
-    sums = ", ".join(f"SUM({connection.ops.quote_name(m)})" for m in METRICS)
-    dims = "center_id, channel_id, category_id, is_law_related"
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(m) for m in metrics)
+    sums = ", ".join(f"SUM({connection.ops.quote_name(m)})" for m in metrics)
     start, end = _month_start(first), _next_month(last)
-    ReportDailyCount.objects.filter(
-        grain=ReportDailyCount.MONTH, day__gte=start, day__lt=end
-    ).delete()
+    model.objects.filter(grain=ReportDailyCount.MONTH, day__gte=start, day__lt=end).delete()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (grain, day, {dims}, {metrics}) "  # noqa: S608 - names, not input
+            f"INSERT INTO {table} (grain, day, {dims}, {columns}) "  # noqa: S608 - names, not input
             f"SELECT %s, date_trunc('month', day)::date, {dims}, {sums} FROM {table} "
             f"WHERE grain = %s AND day >= %s AND day < %s "
             f"GROUP BY date_trunc('month', day)::date, {dims}",
             [ReportDailyCount.MONTH, ReportDailyCount.DAY, start, end],
         )
+
+
+def department_rows(first: date, last: date) -> list[ReportDepartmentCount]:
+    """The cases assigned per lead department on each day of [first, last], by the case
+    dimensions (one GROUP BY over the lead assignments of those days)."""
+    f = _all_centers(first, last)
+    rows = (
+        Assignment.objects.filter(
+            role=AssignmentRole.LEAD, assigned_at__gte=f.since, assigned_at__lt=f.until
+        )
+        .annotate(
+            g_day=_day("assigned_at"),
+            g_center=F("case__center_id"),
+            g_channel=F("case__channel_id"),
+            g_category=F("case__category_id"),
+            g_law=F("case__is_law_related"),
+        )
+        .values("g_day", "g_center", "g_channel", "g_category", "g_law", "department_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .order_by()
+    )
+    return [
+        ReportDepartmentCount(
+            grain=ReportDailyCount.DAY,
+            day=r["g_day"],
+            center_id=r["g_center"],
+            channel_id=r["g_channel"],
+            category_id=r["g_category"],
+            is_law_related=r["g_law"],
+            department_id=r["department_id"],
+            assigned=r["n"],
+        )
+        for r in rows
+    ]
 
 
 def refresh_counters(first: date, last: date, *, now: datetime | None = None) -> int:
@@ -212,6 +247,17 @@ def refresh_counters(first: date, last: date, *, now: datetime | None = None) ->
             batch_size=5000,
         )
         _rebuild_months(first, last)
+        ReportDepartmentCount.objects.filter(
+            grain=ReportDailyCount.DAY, day__gte=first, day__lte=last
+        ).delete()
+        ReportDepartmentCount.objects.bulk_create(department_rows(first, last), batch_size=5000)
+        _rebuild_months(
+            first,
+            last,
+            ReportDepartmentCount,
+            ("assigned",),
+            "center_id, channel_id, category_id, is_law_related, department_id",
+        )
         run = ReportCounterRun.objects.select_for_update().first()
         if run is None:
             run = ReportCounterRun(built_from=first, built_through=last)
@@ -249,7 +295,9 @@ def refresh_recent(now: datetime | None = None) -> int:
     return refresh_counters(first_day, yesterday, now=now)
 
 
-def counter_rows(f: ReportFilters) -> QuerySet[ReportDailyCount]:
+def counter_rows(
+    f: ReportFilters, model: type[Model] = ReportDailyCount
+) -> QuerySet[Any]:
     """The counter rows of the days [f.start, f.end] (which the caller has checked the counters
     cover) and of f's scope: the month rows of the months wholly inside the period, the day rows
     of the days at either end. One query on the (grain, center, day) index."""
@@ -262,7 +310,7 @@ def counter_rows(f: ReportFilters) -> QuerySet[ReportDailyCount]:
         when = Q(grain=ReportDailyCount.MONTH, day__gte=first_month, day__lt=end_month) | days
     else:
         when = Q(grain=ReportDailyCount.DAY, day__gte=f.start, day__lte=f.end)
-    qs = ReportDailyCount.objects.filter(when, center_id__in=f.center_ids)
+    qs = model._default_manager.filter(when, center_id__in=f.center_ids)
     if f.channel is not None:
         qs = qs.filter(channel_id=f.channel.pk)
     if f.category_ids:

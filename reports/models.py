@@ -214,6 +214,42 @@ class ReportDailyCount(models.Model):
         ]
 
 
+class ReportDepartmentCount(models.Model):
+    """Daily (and monthly, ``grain`` "m") counts of the cases assigned to each lead department,
+    by the case dimensions a report filters on: the "cases assigned per department" chart of
+    the reports page, kept with the daily counters (reports.counters)."""
+
+    grain = models.CharField(max_length=1, default=ReportDailyCount.DAY)
+    day = models.DateField(_("day"))
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="+")
+    channel_id = models.BigIntegerField()
+    category_id = models.BigIntegerField()
+    is_law_related = models.BooleanField()
+    department_id = models.BigIntegerField()
+    assigned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily department counter")
+        verbose_name_plural = _("daily department counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "grain",
+                    "day",
+                    "center",
+                    "channel_id",
+                    "category_id",
+                    "is_law_related",
+                    "department_id",
+                ],
+                name="deptcount_unique_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["grain", "center", "day"], name="deptcount_grain_center_idx"),
+        ]
+
+
 class ReportCounterRun(models.Model):
     """The days the counters cover: [built_from, built_through]. One row."""
 

@@ -230,18 +230,35 @@ def _department_names(ids: Sequence[int]) -> dict[int, str]:
 
 def by_department(f: ReportFilters, now: datetime | None = None) -> list[dict[str, Any]]:
     """Cases assigned in the period per lead department (one GROUP BY on the lead assignments;
-    the rates per department are on the league table page)."""
-    assigned = dict(
-        Assignment.objects.filter(
-            f.case_q("case__"),
-            role=AssignmentRole.LEAD,
-            assigned_at__gte=f.since,
-            assigned_at__lt=f.until,
-        )
-        .values("department_id")
-        .annotate(n=Count("case_id", distinct=True))
-        .values_list("department_id", "n")
-    )
+    the rates per department are on the league table page). The days the daily counters cover
+    come from them (reports.models.ReportDepartmentCount); there a case assigned to the same
+    department on two days of the period counts on each."""
+    from .counters import counter_rows
+    from .models import ReportDepartmentCount
+
+    counted, live = _split(f)
+    assigned: dict[int, int] = {}
+    if counted is not None:
+        for k, v in (
+            counter_rows(counted, ReportDepartmentCount)
+            .values("department_id")
+            .annotate(n=Sum("assigned"))
+            .values_list("department_id", "n")
+        ):
+            assigned[k] = assigned.get(k, 0) + (v or 0)
+    if live is not None:
+        for k, v in (
+            Assignment.objects.filter(
+                live.case_q("case__"),
+                role=AssignmentRole.LEAD,
+                assigned_at__gte=live.since,
+                assigned_at__lt=live.until,
+            )
+            .values("department_id")
+            .annotate(n=Count("case_id", distinct=True))
+            .values_list("department_id", "n")
+        ):
+            assigned[k] = assigned.get(k, 0) + v
     names = _department_names(sorted(assigned))
     rows = [
         {"department": pk, "name": names.get(pk, ""), "assigned": n} for pk, n in assigned.items()

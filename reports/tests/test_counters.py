@@ -171,3 +171,27 @@ def test_chart_series_from_the_counters_match_the_live_ones(scenario, cast, sett
         counted = (monthly_trend(f), by_subordinate_center(f))
     assert counted == live
     assert sum(m["registered"] for m in live[0]) > 0
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"from": "2026-01-01", "to": "2026-06-15"},
+        {"from": "2026-01-20", "to": "2026-05-10"},
+        {"from": "2026-03-01", "to": "2026-03-31"},
+    ],
+)
+def test_cases_assigned_per_department_from_the_counters_match_the_live_ones(
+    scenario, cast, settings, period
+):
+    from reports.models import ReportDepartmentCount
+    from reports.selectors import by_department
+
+    f = filters_for(cast["supervisor"], **period)
+    settings.REPORTS_USE_COUNTERS = False
+    live = by_department(f, NOW)
+    settings.REPORTS_USE_COUNTERS = True
+    refresh_counters(date(2026, 1, 1), date(2026, 6, 14), now=NOW)
+    assert ReportDepartmentCount.objects.filter(grain=ReportDailyCount.MONTH).exists()
+    assert by_department(f, NOW) == live
+    assert sum(row["assigned"] for row in live) > 0
