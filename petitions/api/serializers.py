@@ -545,6 +545,8 @@ class CaseListSerializer(serializers.ModelSerializer):
             "next_due_at",
         ]
         read_only_fields = fields
+        # a page of cases: the per-field work planned once per page (core.fastlist)
+        list_serializer_class = FastListSerializer
 
 
 class CasePetitionerSerializer(serializers.ModelSerializer):
@@ -572,8 +574,6 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "uploaded_at",
         ]
         read_only_fields = fields
-        # a page of cases: the per-field work planned once per page (core.fastlist)
-        list_serializer_class = FastListSerializer
 
 
 class ActionSerializer(serializers.Serializer):
