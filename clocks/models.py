@@ -309,9 +309,11 @@ class Deadline(models.Model):
             ),
         ]
         indexes = [
-            # deadline sweep: open clocks by due date (WHERE met_at IS NULL ORDER BY due_at)
+            # deadline sweep: open clocks by due date, batch after batch (WHERE met_at IS NULL
+            # AND (due_at, id) > (last batch's) ORDER BY due_at, id); dashboard at-risk list
+            # (due_at <= look-ahead). Neither column is changed by the sweep: its updates stay HOT.
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 name="deadline_open_due_idx",
                 condition=models.Q(met_at__isnull=True),
             ),

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -86,7 +86,7 @@ _ACTIVE_STATES = "('pending', 'signed', 'accepted')"
 
 SWEEP_SQL = f"""
 WITH batch AS (
-    SELECT d.id, d.warning_level AS old_level, d.escalation_step AS old_step, lv.level,
+    SELECT d.id, d.due_at, d.warning_level AS old_level, d.escalation_step AS old_step, lv.level,
            st.step AS new_step
     FROM supervision_deadline d
     CROSS JOIN LATERAL (SELECT {_LEVEL_SQL} AS level) lv
@@ -102,6 +102,11 @@ WITH batch AS (
       -- windows (someone's right) are never warned or escalated: closed below when they run out
       AND NOT (d.kind = ANY(%(window_kinds)s))
       AND (d.warning_level <> lv.level OR st.step <> d.escalation_step)
+      -- Keyset: each batch goes on from where the previous one stopped, in the order of the
+      -- index (due_at, id), so a run reads each open clock once, not once per batch (the
+      -- clocks changed by earlier batches, and the ones with nothing to do, are not rescanned).
+      AND (d.due_at, d.id) > (%(after_due)s, %(after_id)s)
+    ORDER BY d.due_at, d.id
     LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
 ), changed AS (
@@ -212,10 +217,13 @@ wbatch AS (
                               'assignment', w.assignment_id)
       FROM wclosed w
 )
-SELECT (SELECT count(*) FROM changed),
+SELECT (SELECT count(*) FROM batch),
        (SELECT count(*) FROM changed WHERE warning_level <> old_level),
        (SELECT count(*) FROM changed WHERE escalation_step <> old_step),
-       (SELECT count(*) FROM wclosed)
+       (SELECT count(*) FROM wclosed),
+       last.due_at, last.id
+  FROM (SELECT NULL) one
+  LEFT JOIN (SELECT due_at, id FROM batch ORDER BY due_at DESC, id DESC LIMIT 1) last ON TRUE
 """
 
 
@@ -241,12 +249,15 @@ def _step_case(now: datetime) -> tuple[str, dict[str, Any]]:
 
 
 def _run_batches(sql: str, params: dict[str, Any], pause: float = 0.0) -> SweepResult:
-    """Repeat ``sql`` until a pass changes fewer rows than the batch size. Each pass takes every
+    """Repeat ``sql`` until a pass claims fewer rows than the batch size. Each pass takes every
     clock it claims to its final state for ``now`` (level, last escalation step due, or closed),
     so a clock is changed at most once per run and an immediate second run finds nothing; rows
     another sweep holds (SKIP LOCKED) are that sweep's to finish. ``pause`` seconds are waited
     after each committed batch that leaves more to do (nothing is held meanwhile)."""
     result = SweepResult()
+    # where the next batch of duties starts in the (due_at, id) order: before the first clock
+    after_due: datetime = datetime(1, 1, 2, tzinfo=UTC)
+    after_id = 0
     first = True
     while True:
         if pause and not first:
@@ -263,12 +274,14 @@ def _run_batches(sql: str, params: dict[str, Any], pause: float = 0.0) -> SweepR
                 "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
                 f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'"
             )
-            cursor.execute(sql, params)
-            changed, levels, escalated, closed = cursor.fetchone()
+            cursor.execute(sql, {**params, "after_due": after_due, "after_id": after_id})
+            claimed, levels, escalated, closed, last_due, last_id = cursor.fetchone()
         result.levels_changed += int(levels)
         result.escalated += int(escalated)
         result.windows_closed += int(closed)
-        if max(int(changed), int(closed)) < int(params["limit"]):
+        if last_due is not None:
+            after_due, after_id = last_due, last_id
+        if max(int(claimed), int(closed)) < int(params["limit"]):
             return result
 
 
