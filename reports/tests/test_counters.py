@@ -195,3 +195,19 @@ def test_cases_assigned_per_department_from_the_counters_match_the_live_ones(
     assert ReportDepartmentCount.objects.filter(grain=ReportDailyCount.MONTH).exists()
     assert by_department(f, NOW) == live
     assert sum(row["assigned"] for row in live) > 0
+
+
+def test_the_termination_index_covers_the_termination_kinds(db):
+    import importlib
+
+    from reports.indicators import TERMINATION_EVENT_KINDS
+
+    migration = importlib.import_module("reports.migrations.0006_termination_event_index")
+    expected = "(" + ", ".join(f"'{k}'" for k in TERMINATION_EVENT_KINDS) + ")"
+    kinds = migration.KINDS
+    assert kinds == expected
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'reports_caseevent_termination_idx'"
+        )
+        assert cursor.fetchone() is not None
