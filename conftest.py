@@ -56,6 +56,15 @@ class Org:
         return Department.objects.get(center=center, kind=kind)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_table_caches() -> None:
+    """Each test's code tables and deadline rules are its own (rolled back or flushed after it):
+    no rows cached in process by an earlier test (core.codecache)."""
+    from core.codecache import clear_all
+
+    clear_all()
+
+
 @pytest.fixture
 def reference_data(db: None) -> None:
     from core.reference_data import ensure_reference_data

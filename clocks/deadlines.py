@@ -16,7 +16,9 @@ province that wants it can use a working-day rule instead.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -24,11 +26,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
+from core.codecache import TableCache
 from core.models import Center, CenterLevel
 from petitions.models import Case
 
 from .calendar import add_calendar_days, add_working_days
-from .models import DayType, Deadline, DeadlineKind, DeadlineRule, WarningLevel
+from .models import DUTY_KINDS, DayType, Deadline, DeadlineKind, DeadlineRule, WarningLevel
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)
@@ -54,11 +57,29 @@ def _province_code(center: Center) -> str | Subquery:
     return node.region_code if node is not None else ""
 
 
+def _load_rules() -> dict[str, dict[str, DeadlineRule]]:
+    rules: dict[str, dict[str, DeadlineRule]] = {}
+    for rule in DeadlineRule.objects.all():
+        rules.setdefault(rule.kind, {})[rule.province_region_code] = rule
+    return rules
+
+
+# Every rule, by kind and province code (core.codecache: dropped when a rule is saved or deleted).
+_rules: TableCache[dict[str, dict[str, DeadlineRule]]] = TableCache(
+    "clocks.deadline_rules", _load_rules, ("clocks.DeadlineRule",)
+)
+
+
 def rule_for(kind: str, center: Center) -> DeadlineRule:
     """The rule for ``kind`` at ``center``: its province's override, else the national default.
+    A kind with only its national rule is answered from the in-process cache, without a query
+    (no need to know the center's province); a kind some province overrides, in one query.
 
     Raises ``DeadlineRule.DoesNotExist`` when neither exists (a kind nobody configured)."""
     _check_kind(kind)
+    cached = _rules.get().get(kind)
+    if cached is not None and set(cached) == {""}:
+        return copy.copy(cached[""])
     rule = (
         DeadlineRule.objects.filter(kind=kind)
         .filter(Q(province_region_code="") | Q(province_region_code=_province_code(center)))
@@ -100,6 +121,52 @@ def compute_due(
     else:
         last_day, provisional = add_calendar_days(start_day, length), False
     return _end_of_day(last_day), provisional, rule
+
+
+@dataclass(frozen=True)
+class PlannedDeadline:
+    """A clock computed before its case is saved (open_planned_deadline)."""
+
+    kind: str
+    start: datetime
+    due_at: datetime
+    is_provisional: bool
+    rule: DeadlineRule
+
+    @property
+    def is_duty(self) -> bool:
+        """A duty's due date is the case's ``next_due_at`` (refresh_case_next_due)."""
+        return self.kind in DUTY_KINDS
+
+
+def plan_deadline(*, kind: str, start: datetime, center: Center) -> PlannedDeadline:
+    """The ``kind`` clock a new case at ``center`` will run from ``start``, so the case can be
+    inserted with its ``next_due_at`` already set."""
+    _check_kind(kind)
+    due_at, provisional, rule = compute_due(kind=kind, start=start, center=center)
+    return PlannedDeadline(
+        kind=kind, start=start, due_at=due_at, is_provisional=provisional, rule=rule
+    )
+
+
+def open_planned_deadline(*, case: Case, plan: PlannedDeadline) -> Deadline:
+    """Start the planned clock on a case inserted in the caller's transaction with
+    ``next_due_at = plan.due_at`` when ``plan.is_duty`` (else NULL). No other transaction can see
+    that case yet, so no clock can be running on it: unlike open_deadline, no read of the running
+    clocks, no savepoint and no refresh of ``next_due_at``: one INSERT and its history row. A
+    clock that did exist would still fail the partial unique constraint and roll back the whole
+    registration, never run twice."""
+    rule = plan.rule
+    return Deadline.objects.create(
+        case=case,
+        kind=plan.kind,
+        rule=rule,
+        basis=rule.basis,
+        day_type=rule.day_type,
+        starts_at=plan.start,
+        due_at=plan.due_at,
+        is_provisional=plan.is_provisional,
+    )
 
 
 def _open_deadlines(case_id: int, kind: str, assignment_id: int | None) -> QuerySet[Deadline]:

@@ -33,6 +33,7 @@ from petitions.services import (
     PetitionerData,
 )
 from petitions.validation import (
+    MAX_TEXT_LENGTH,
     identity_hints,
     validate_attachment,
     validate_id_number,
@@ -248,10 +249,16 @@ class RegistrationForm(forms.Form):
     )
     is_skip_level = forms.BooleanField(label=_("Skip-level visit"), required=False)
     request = forms.CharField(
-        label=_("Request"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Request"),
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     facts_reasons = forms.CharField(
-        label=_("Facts and reasons"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Facts and reasons"),
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     attachment_kind = forms.ChoiceField(
         label=_("Type of the attached files"),
@@ -262,7 +269,10 @@ class RegistrationForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"), required=False)
     answered_on_spot = forms.BooleanField(label=_("Answered on the spot"), required=False)
     answer = forms.CharField(
-        label=_("Answer given"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Answer given"),
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     # the person (only when step 1 found nobody)
@@ -282,7 +292,10 @@ class RegistrationForm(forms.Form):
     )
     occupation = forms.CharField(label=_("Occupation"), max_length=50, required=False)
     notes = forms.CharField(
-        label=_("Notes on the person"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes on the person"),
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     PETITIONER_FIELDS = (
@@ -584,7 +597,10 @@ class CorrectionForm(forms.Form):
     )
     occupation = forms.CharField(label=_("Occupation"), max_length=50, required=False)
     notes = forms.CharField(
-        label=_("Notes on the person"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes on the person"),
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     reason = forms.CharField(
         label=_("Reason for the correction"),

@@ -133,8 +133,26 @@ def test_province_override_wins_over_national_default(org, province_override, ma
 
 
 def test_rule_for_is_one_query(org, province_override, django_assert_num_queries):
+    rule_for(DeadlineKind.SCREENING, org.county_a)  # the rules' cache is loaded (one query)
     with django_assert_num_queries(1):
         rule_for(DeadlineKind.ACCEPTANCE_NOTICE, org.county_a)
+
+
+def test_a_kind_no_province_overrides_needs_no_query(org, django_assert_num_queries):
+    rule_for(DeadlineKind.SCREENING, org.county_a)
+    with django_assert_num_queries(0):
+        assert rule_for(DeadlineKind.SCREENING, org.county_a).province_region_code == ""
+
+
+def test_a_rule_saved_is_used_at_once_by_the_cache(org):
+    assert rule_for(DeadlineKind.SCREENING, org.county_a).province_region_code == ""
+    DeadlineRule.objects.create(
+        kind=DeadlineKind.SCREENING,
+        province_region_code=org.province.region_code,
+        length=7,
+        day_type=DayType.CALENDAR,
+    )
+    assert rule_for(DeadlineKind.SCREENING, org.county_a).length == 7
 
 
 def test_rule_for_walks_up_the_parents_of_an_unsaved_center(org, province_override):

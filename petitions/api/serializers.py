@@ -44,6 +44,7 @@ from petitions.services import (
 )
 from petitions.states import allowed_transitions
 from petitions.validation import (
+    MAX_TEXT_LENGTH,
     identity_hints,
     validate_attachment,
     validate_id_number,
@@ -204,7 +205,9 @@ class PetitionerInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     household_registration = serializers.CharField(max_length=200, required=False, allow_blank=True)
     occupation = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=MAX_TEXT_LENGTH
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
@@ -301,7 +304,7 @@ class CorrectionInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     household_registration = serializers.CharField(max_length=200, required=False, allow_blank=True)
     occupation = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH)
     reason = serializers.CharField(max_length=MAX_REASON_LENGTH)
 
     def changes(self) -> dict[str, Any]:
@@ -372,9 +375,13 @@ class CaseIntakeSerializer(serializers.Serializer):
     purpose = _code_field(Purpose)
     category = _code_field(ContentCategory)
     organ = _code_field(Organ, required=False, allow_null=True)
-    request = serializers.CharField(trim_whitespace=False)
+    request = serializers.CharField(trim_whitespace=False, max_length=MAX_TEXT_LENGTH)
     facts_reasons = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, default=""
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        default="",
+        max_length=MAX_TEXT_LENGTH,
     )
     legal_case_number = serializers.CharField(
         max_length=60, required=False, allow_blank=True, default=""
@@ -482,7 +489,7 @@ class VisitInputSerializer(serializers.Serializer):
 
 
 class AnswerInputSerializer(serializers.Serializer):
-    answer = serializers.CharField(trim_whitespace=False)
+    answer = serializers.CharField(trim_whitespace=False, max_length=MAX_TEXT_LENGTH)
     expected_version = serializers.IntegerField(
         required=False,
         min_value=1,
