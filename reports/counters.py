@@ -9,7 +9,14 @@ then answers a period by summing the rows of the days the counters cover and com
 days after them (today) live. The nightly task (reports.tasks.refresh_report_counters) rebuilds
 the last ``REPORTS_COUNTER_REFRESH_DAYS`` (default 120: longer than the evaluation and cessation
 windows, whose open/ended state changes with time) up to yesterday; ``manage.py
-refresh_report_counters --since YYYY-MM-DD`` builds the history.
+refresh_report_counters --since YYYY-MM-DD`` builds the history (``seed_demo`` does it after
+generating cases).
+
+Beside the day rows, each refresh writes month rows (``grain`` "m", the sums of a month's day
+rows): ``counter_rows`` reads a period as its whole months plus the days at either end, in one
+query on the (grain, center, day) index, so a year is about a tenth of the rows of a daily sum.
+The cases assigned per lead department (the reports page's department chart) are kept the same
+way in ``ReportDepartmentCount``.
 
 Where the counters are not used (the figures are computed live): a department filter (the
 counters do not keep the lead department, which changes on reassignment), a cessation window
@@ -295,9 +302,7 @@ def refresh_recent(now: datetime | None = None) -> int:
     return refresh_counters(first_day, yesterday, now=now)
 
 
-def counter_rows(
-    f: ReportFilters, model: type[Model] = ReportDailyCount
-) -> QuerySet[Any]:
+def counter_rows(f: ReportFilters, model: type[Model] = ReportDailyCount) -> QuerySet[Any]:
     """The counter rows of the days [f.start, f.end] (which the caller has checked the counters
     cover) and of f's scope: the month rows of the months wholly inside the period, the day rows
     of the days at either end. One query on the (grain, center, day) index."""
