@@ -186,7 +186,9 @@ REDIS_URL = env.redis("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
-        "visibility_timeout": 3600,
+        # Seconds after which a task taken by a worker that died (acks late) is given to another
+        # worker; longer than the longest task, since a live one past it is run twice.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600),
         # Publishing happens after commit in the request: with the broker down, give up at once
         # (the outbox row stays pending for beat) instead of retrying while the user waits.
         "max_retries": 1,
@@ -224,6 +226,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The deadline sweep (clocks.tasks.run_deadline_checks): clocks claimed and committed per batch,
+# and an optional pause after each batch (milliseconds, 0 = none) so a very large sweep leaves the
+# database room for the desks. The worker-kill fault test uses both to stop a worker mid-sweep.
+SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", 20_000)
+SWEEP_BATCH_PAUSE_MS = env.int("SWEEP_BATCH_PAUSE_MS", 0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "deadline-checks": {"task": "clocks.tasks.run_deadline_checks", "schedule": 300.0},
     "deliver-notifications": {
