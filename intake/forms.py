@@ -4,16 +4,19 @@ between a repeat visit and a new case."""
 
 from __future__ import annotations
 
+import copy
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
+from petitions.codetables import active_by_pk, active_codes
 from petitions.models import (
     AttachmentKind,
     Case,
@@ -128,13 +131,10 @@ BLANK_LABEL = _("- Select an option -")
 
 
 def category_choices() -> tuple[list[Any], dict[str, ContentCategory]]:
-    """Content categories grouped under their parent (optgroups), in one query. A top-level
-    category without active children is offered on its own."""
-    rows = list(
-        ContentCategory.objects.filter(is_active=True)
-        .select_related("parent")
-        .order_by("sort_order", "code")
-    )
+    """Content categories grouped under their parent (optgroups), from the cache, no query. A
+    top-level category without active children is offered on its own. The instances are shared:
+    clean_category hands out a copy."""
+    rows = list(active_codes(ContentCategory))  # the in-process cache (petitions.codetables)
     by_pk = {str(c.pk): c for c in rows}
     children: dict[int, list[ContentCategory]] = {}
     for c in rows:
@@ -158,6 +158,48 @@ def category_choices() -> tuple[list[Any], dict[str, ContentCategory]]:
             orphans.setdefault(c.parent.name, []).append((str(c.pk), c.name))
     choices.extend(orphans.items())
     return choices, by_pk
+
+
+class _CachedCodeIterator(ModelChoiceIterator):
+    """The choices of a CodeChoiceField, from the code tables' cache."""
+
+    field: CodeChoiceField
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in active_codes(self.field.code_model):
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        blank = 1 if self.field.empty_label is not None else 0
+        return blank + len(active_codes(self.field.code_model))
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(active_codes(self.field.code_model))
+
+
+class CodeChoiceField(forms.ModelChoiceField):
+    """An active row of a code table, chosen by its id; choices and lookups from the in-process
+    cache (petitions.codetables), so the desk's page and its POST read no code table."""
+
+    iterator = _CachedCodeIterator
+
+    def __init__(self, model: type[Any], **kwargs: Any) -> None:
+        self.code_model = model
+        super().__init__(queryset=model.objects.filter(is_active=True), **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        found = active_by_pk(self.code_model, value)
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
 
 
 def case_choice_label(case: Case, own_center_id: int | None = None) -> str:
@@ -192,9 +234,7 @@ class RegistrationForm(forms.Form):
 
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     visit_of = forms.ChoiceField(label=_("This visit is"), widget=forms.RadioSelect)
-    channel = forms.ModelChoiceField(
-        label=_("Channel"), queryset=Channel.objects.filter(is_active=True), empty_label=None
-    )
+    channel = CodeChoiceField(Channel, label=_("Channel"), empty_label=None)
     headcount = forms.IntegerField(
         label=_("Headcount"),
         min_value=1,
@@ -218,18 +258,10 @@ class RegistrationForm(forms.Form):
     )
 
     # the new case (CaseData)
-    purpose = forms.ModelChoiceField(
-        label=_("Purpose"),
-        queryset=Purpose.objects.filter(is_active=True),
-        required=False,
-        empty_label=BLANK_LABEL,
-    )
+    purpose = CodeChoiceField(Purpose, label=_("Purpose"), required=False, empty_label=BLANK_LABEL)
     category = forms.ChoiceField(label=_("Content category"), required=False)
-    organ = forms.ModelChoiceField(
-        label=_("Organ concerned"),
-        queryset=Organ.objects.filter(is_active=True),
-        required=False,
-        empty_label=BLANK_LABEL,
+    organ = CodeChoiceField(
+        Organ, label=_("Organ concerned"), required=False, empty_label=BLANK_LABEL
     )
     legal_case_number = forms.CharField(
         label=_("Related legal case number"), max_length=60, required=False
@@ -407,7 +439,8 @@ class RegistrationForm(forms.Form):
 
     def clean_category(self) -> ContentCategory | None:
         value = self.cleaned_data.get("category") or ""
-        return self._categories.get(value)
+        found = self._categories.get(value)
+        return copy.copy(found) if found is not None else None
 
     def clean_problem_region_code(self) -> str:
         return validate_region_code(self.cleaned_data.get("problem_region_code") or "")

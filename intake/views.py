@@ -216,7 +216,18 @@ def _register(request: HttpRequest, user: User) -> HttpResponse:
             )
             form.open_case_conflict = _same_matter_case(typed, form.open_cases.values())
             return _render_desk(request, user, lookup=lookup, file=known_file, form=form)
-    return _register_new_case(request, user, form=form, reps=reps, file=file, petitioner=petitioner)
+    return _register_new_case(
+        request,
+        user,
+        form=form,
+        reps=reps,
+        file=file,
+        petitioner=petitioner,
+        # The typed ID number was just looked up and is on no file (no second look).
+        known_absent=petitioner is None
+        and known is None
+        and bool(form.cleaned_data.get("id_number")),
+    )
 
 
 def _known_person(user: User, form: RegistrationForm) -> Petitioner | None:
@@ -332,6 +343,7 @@ def _register_new_case(
     reps: BaseRepresentativeFormSet,
     file: PetitionerFile | None,
     petitioner: Petitioner | None,
+    known_absent: bool = False,
 ) -> HttpResponse:
     d = form.cleaned_data
     attachments = [(d.get("attachment_kind") or "other", f) for f in d.get("attachments") or []]
@@ -339,13 +351,17 @@ def _register_new_case(
     differences: list[FieldDifference] = []
     # The person's open cases were read with their file just now; a file opened here has none.
     open_cases: list[Case] | None = list(file.open_cases) if file is not None else None
+    person_is_new = False
     try:
         # One transaction: a case the service refuses leaves no half-saved person behind.
         with transaction.atomic():
             if person is None:
-                main = intake_petitioner(actor=user, data=form.petitioner_data())
+                main = intake_petitioner(
+                    actor=user, data=form.petitioner_data(), known_absent=known_absent
+                )
                 person, differences = main.petitioner, main.differences
                 open_cases = [] if main.created else None
+                person_is_new = main.created
             representatives = []
             for rep in reps.filled_forms():
                 # A representative's row gives only name and ID: it never blanks their file.
@@ -361,6 +377,7 @@ def _register_new_case(
                 submission_key=d["submission_key"],
                 new_case_reason=d.get("new_case_reason") or "",
                 open_cases=open_cases,
+                petitioner_is_new=person_is_new,
             )
             if registration.created and d.get("answered_on_spot"):
                 answer_on_spot(actor=user, case=registration.case, answer=d["answer"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import weakref
 from collections.abc import Callable, Iterable, Sequence  # noqa: F401
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -175,8 +176,10 @@ def holds_file(actor: User, petitioner: Petitioner) -> bool:
         return False
     if petitioner.center_id is None or petitioner.center_id == actor.center_id:
         return True
+    from core.orgcache import user_center
+
     holder = petitioner.center
-    center = actor.center
+    center = user_center(actor)
     return holder is not None and center is not None and holder.path.startswith(center.path)
 
 
@@ -250,21 +253,27 @@ def _apply_petitioner_data(
     return changed, differences
 
 
-def intake_petitioner(*, actor: User, data: PetitionerData) -> PetitionerIntake:
+def intake_petitioner(
+    *, actor: User, data: PetitionerData, known_absent: bool = False
+) -> PetitionerIntake:
     """One file per person: a known ID number finds the file, otherwise a new one is opened, held
     by the actor's center. What was typed about a known person is merged by
     _apply_petitioner_data (never blanking a value, never changing identity silently); what was
     not applied comes back as differences for the desk to show. The file's row is locked while it
     is merged, so concurrent intakes of one person apply one after the other, and of two desks
-    opening a file for the same new ID number at once, the first one's file stands."""
+    opening a file for the same new ID number at once, the first one's file stands.
+    ``known_absent``: the caller looked the ID number up a moment ago and found no file, so the
+    file is opened without a second look (one opened in between is merged, as in a race)."""
     _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("register petitioners"))
     if not data.name.strip():
         raise ValidationError({"name": _("Enter the petitioner's name.")})
-    existing = (
-        find_petitioner_by_id_number(data.id_number, data.id_type) if data.id_number else None
-    )
-    with transaction.atomic():
-        if existing is None:
+    # No savepoint of its own: a failure here aborts the caller's transaction (the desk's and
+    # the API's registration are all or nothing). The one savepoint left is the recovered
+    # IntegrityError of two desks opening a file for one new ID number.
+    with transaction.atomic(savepoint=False):
+        # Found and locked in one query: concurrent intakes of one person merge one at a time.
+        petitioner = _locked_file(data) if data.id_number and not known_absent else None
+        if petitioner is None:
             petitioner = Petitioner(created_by=actor, center_id=actor.center_id)
             _new_file(petitioner, data)
             petitioner._history_user = actor  # type: ignore[attr-defined]
@@ -275,14 +284,9 @@ def intake_petitioner(*, actor: User, data: PetitionerData) -> PetitionerIntake:
             except IntegrityError:
                 # Another desk opened a file for this new ID number at the same moment: it won.
                 # Merge into its file like any known person's.
-                existing = find_petitioner_by_id_number(data.id_number, data.id_type)
-                if existing is None:
+                petitioner = _locked_file(data)
+                if petitioner is None:
                     raise
-        petitioner = (
-            Petitioner.objects.select_for_update(of=("self",))
-            .select_related("center")
-            .get(pk=existing.pk)
-        )
         changed, differences = _apply_petitioner_data(
             petitioner, data, may_update=holds_file(actor, petitioner)
         )
@@ -293,6 +297,20 @@ def intake_petitioner(*, actor: User, data: PetitionerData) -> PetitionerIntake:
     return PetitionerIntake(
         petitioner=petitioner, created=False, updated_fields=changed, differences=differences
     )
+
+
+def _locked_file(data: PetitionerData) -> Petitioner | None:
+    """The file with the typed ID number (find_petitioner_by_id_number), row-locked, with its
+    holding center; in the caller's transaction."""
+    from core.pii import id_number_lookup_keys
+
+    keys = id_number_lookup_keys(data.id_number, data.id_type or None)
+    if not keys:
+        return None
+    qs = Petitioner.objects.filter(id_number_hash__in=keys)
+    if data.id_type:
+        qs = qs.filter(id_type=data.id_type)
+    return qs.select_for_update(of=("self",)).select_related("center").first()
 
 
 def upsert_petitioner(*, actor: User, data: PetitionerData) -> Petitioner:
@@ -649,15 +667,25 @@ def open_case_on_same_matter(*, actor: User, petitioner: Petitioner, data: CaseD
     the actor can see: their own center's or one below it. One query."""
     if petitioner.pk is None:
         return None
-    cases = (
-        Case.objects.filter(
-            case_petitioners__petitioner=petitioner, state__in=CaseState.open_states()
-        )
-        .select_related("center", "category")
-        .order_by("-registered_at", "-pk")
-    )
-    center = actor.center
+    return _open_case_among(actor, _cases_of(petitioner, open_only=True), data)
+
+
+def _cases_of(petitioner: Petitioner, *, open_only: bool = False) -> list[Case]:
+    """The person's cases (in any role), newest first, with center and category: what the
+    same-matter check and the desk's warnings read (registration reads them once for both)."""
+    cases = Case.objects.filter(case_petitioners__petitioner=petitioner)
+    if open_only:
+        cases = cases.filter(state__in=CaseState.open_states())
+    return list(cases.select_related("center", "category").order_by("-registered_at", "-pk"))
+
+
+def _open_case_among(actor: User, cases: Iterable[Case], data: CaseData) -> Case | None:
+    from core.orgcache import user_center
+
+    center = user_center(actor)
     for case in cases:
+        if not case.is_open:
+            continue
         visible = actor.is_superuser or (
             center is not None and case.center.path.startswith(center.path)
         )
@@ -685,6 +713,7 @@ def register_case(
     submission_key: str | None = None,
     new_case_reason: str = "",
     open_cases: Sequence[Case] | None = None,
+    petitioner_is_new: bool = False,
     at: datetime | None = None,
 ) -> Registration:
     """Register a new case at the actor's center (intake), with its first visit.
@@ -696,12 +725,20 @@ def register_case(
     refused with OpenCaseExists unless ``new_case_reason`` says why this is a new case anyway;
     the reason is recorded on the new case's registration event. ``open_cases``: the person's
     open cases that the actor can see, when the caller has just read them (the desk's file; an
-    empty list for a file opened in this transaction), to save the query."""
+    empty list for a file opened in this transaction), to save the query.
+    ``petitioner_is_new``: the person's file was opened in the caller's transaction, so they have
+    no other case (no same-matter check, no warnings to read).
+
+    Queries (issue 10): no savepoint (a failure aborts the caller's transaction, which is all or
+    nothing); the code tables and the deadline rule come from the in-process caches; the case is
+    inserted with its ``next_due_at`` and its screening clock opened without a re-check."""
     _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("register cases"))
     if actor.center_id is None:
         raise PermissionDenied(_("You are not attached to a center."))
+    # The caller's transaction (the desk's, the API's) holds the key's lock from here to commit.
+    key_locked = bool(submission_key) and connection.in_atomic_block
     if submission_key:
-        existing = Case.objects.filter(submission_key=submission_key).first()
+        existing = submitted_case(submission_key)
         if existing is not None:
             return Registration(case=existing, query_code=None, created=False)
     errors: dict[str, list[str]] = {}
@@ -732,107 +769,170 @@ def register_case(
             errors.setdefault("attachments", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
-    if open_cases is None:
-        open_case = open_case_on_same_matter(actor=actor, petitioner=petitioner, data=data)
+    person_cases: list[Case] | None = None  # read once for the check and the warnings
+    if petitioner_is_new:
+        open_case = None
+    elif open_cases is None:
+        person_cases = _cases_of(petitioner) if petitioner.pk is not None else []
+        open_case = _open_case_among(actor, person_cases, data)
     else:
         open_case = next((c for c in open_cases if c.is_open and is_same_matter(c, data)), None)
     if open_case is not None and not new_case_reason:
         raise OpenCaseExists(open_case)
 
     now = at or timezone.now()
-    center = actor.center
+    from core.orgcache import user_center
+
+    center = user_center(actor)  # from the organisation cache, no query
     assert center is not None
-    try:
-        with transaction.atomic():
-            code = make_query_code()
-            case = Case(
-                number=next_case_number(center, now),
-                query_code_hash=hash_query_code(code),
-                center=center,
-                origin_center=center,
-                state=CaseState.REGISTERED,
-                state_changed_at=now,
-                channel=data.channel,
-                purpose=data.purpose,
-                category=data.category,
-                organ=data.organ,
-                legal_case_number=data.legal_case_number.strip(),
-                problem_region_code=data.problem_region_code.strip(),
-                is_law_related=data.is_law_related,
-                is_major_urgent=data.is_major_urgent,
-                is_safety_risk=data.is_safety_risk,
-                is_skip_level=data.is_skip_level,
-                is_group=is_group,
-                headcount=data.headcount,
-                request=data.request,
-                facts_reasons=data.facts_reasons,
-                main_petitioner=petitioner,
-                registered_at=now,
-                registered_by=actor,
-                submission_key=submission_key or None,
-            )
-            case._history_user = actor  # type: ignore[attr-defined]
-            case.save()
-            links = [CasePetitioner(case=case, petitioner=petitioner, role=PetitionerRole.MAIN)]
-            links += [
-                CasePetitioner(case=case, petitioner=p, role=PetitionerRole.REPRESENTATIVE)
-                for p in reps
-                if p.pk != petitioner.pk
-            ]
-            seen = {petitioner.pk, *(p.pk for p in reps)}
-            links += [
-                CasePetitioner(case=case, petitioner=p, role=PetitionerRole.MEMBER)
-                for p in members
-                if p.pk not in seen
-            ]
-            for link in links:
-                link._history_user = actor  # type: ignore[attr-defined]
-                link.save()
-            visit = Visit(
-                case=case,
-                petitioner=petitioner,
-                center=center,
-                channel=data.channel,
-                at=now,
-                is_repeat=False,
-                headcount=data.headcount,
-                received_by=actor,
-            )
-            visit._history_user = actor  # type: ignore[attr-defined]
-            visit.save()
-            for kind, upload in attachments:
-                _save_attachment(case=case, kind=kind, upload=upload, actor=actor)
-            _open_clock(case=case, kind="screening", start=now)
-            message = _("Registered at %(center)s") % {"center": center.name}
-            event_data: dict[str, Any] = {}
-            if new_case_reason:
-                event_data["new_case_reason"] = new_case_reason
-            if new_case_reason and open_case is not None:
-                event_data["open_case"] = open_case.number
-                message = _(
-                    "Registered at %(center)s as a new case while case %(number)s is open on the "
-                    "same matter. Reason: %(reason)s"
-                ) % {"center": center.name, "number": open_case.number, "reason": new_case_reason}
-            event = record_event(
-                case=case,
-                kind="registered",
-                actor=actor,
-                to_state=CaseState.REGISTERED,
-                at=now,
-                message=message,
-                data=event_data,
-            )
-            on_commit_event(event)
-    except IntegrityError:
-        if submission_key:
-            # The same form was submitted twice at the same moment; the first one won.
-            existing = Case.objects.filter(submission_key=submission_key).first()
+    clock = _plan_clock(kind="screening", start=now, center=center)
+    # No savepoint: the submission key was claimed under a lock (submitted_case), so no
+    # IntegrityError on it is left to recover from; any other failure aborts the transaction.
+    with transaction.atomic(savepoint=False):
+        if submission_key and not key_locked:
+            existing = submitted_case(submission_key)  # now under the lock
             if existing is not None:
                 return Registration(case=existing, query_code=None, created=False)
-        raise
-    return Registration(
-        case=case, query_code=code, warnings=registration_warnings(petitioner, exclude=case)
+        code = make_query_code()
+        case = Case(
+            number=next_case_number(center, now),
+            query_code_hash=hash_query_code(code),
+            center=center,
+            origin_center=center,
+            state=CaseState.REGISTERED,
+            state_changed_at=now,
+            channel=data.channel,
+            purpose=data.purpose,
+            category=data.category,
+            organ=data.organ,
+            legal_case_number=data.legal_case_number.strip(),
+            problem_region_code=data.problem_region_code.strip(),
+            is_law_related=data.is_law_related,
+            is_major_urgent=data.is_major_urgent,
+            is_safety_risk=data.is_safety_risk,
+            is_skip_level=data.is_skip_level,
+            is_group=is_group,
+            headcount=data.headcount,
+            request=data.request,
+            facts_reasons=data.facts_reasons,
+            main_petitioner=petitioner,
+            registered_at=now,
+            registered_by=actor,
+            submission_key=submission_key or None,
+            next_due_at=clock.due_at if clock is not None and clock.is_duty else None,
+        )
+        case._history_user = actor  # type: ignore[attr-defined]
+        case.save()
+        if submission_key:
+            # Used now: a later check in this transaction must find this case.
+            _claimed_keys.get(connection.atomic_blocks[0], set()).discard(submission_key)
+        links = [CasePetitioner(case=case, petitioner=petitioner, role=PetitionerRole.MAIN)]
+        links += [
+            CasePetitioner(case=case, petitioner=p, role=PetitionerRole.REPRESENTATIVE)
+            for p in reps
+            if p.pk != petitioner.pk
+        ]
+        seen = {petitioner.pk, *(p.pk for p in reps)}
+        links += [
+            CasePetitioner(case=case, petitioner=p, role=PetitionerRole.MEMBER)
+            for p in members
+            if p.pk not in seen
+        ]
+        for link in links:
+            link._history_user = actor  # type: ignore[attr-defined]
+            link.save()
+        visit = Visit(
+            case=case,
+            petitioner=petitioner,
+            center=center,
+            channel=data.channel,
+            at=now,
+            is_repeat=False,
+            headcount=data.headcount,
+            received_by=actor,
+        )
+        visit._history_user = actor  # type: ignore[attr-defined]
+        visit.save()
+        saved = [
+            _save_attachment(case=case, kind=kind, upload=upload, actor=actor)
+            for kind, upload in attachments
+        ]
+        if clock is not None:
+            _open_planned_clock(case=case, plan=clock)
+        message = _("Registered at %(center)s") % {"center": center.name}
+        event_data: dict[str, Any] = {}
+        if new_case_reason:
+            event_data["new_case_reason"] = new_case_reason
+        if new_case_reason and open_case is not None:
+            event_data["open_case"] = open_case.number
+            message = _(
+                "Registered at %(center)s as a new case while case %(number)s is open on the "
+                "same matter. Reason: %(reason)s"
+            ) % {"center": center.name, "number": open_case.number, "reason": new_case_reason}
+        event = record_event(
+            case=case,
+            kind="registered",
+            actor=actor,
+            to_state=CaseState.REGISTERED,
+            at=now,
+            message=message,
+            data=event_data,
+        )
+        on_commit_event(event)
+    # What the response shows, from memory (no re-read): the links with their people, the
+    # attachments, the center.
+    case._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "case_petitioners": links,
+        "attachments": saved,
+    }
+    warnings = (
+        []
+        if petitioner_is_new
+        else registration_warnings(petitioner, exclude=case, cases=person_cases)
     )
+    return Registration(case=case, query_code=code, warnings=warnings)
+
+
+def submitted_case(submission_key: str) -> Case | None:
+    """The case registered with this submission key, if any, read under a transaction-level
+    advisory lock on the key: two submissions of one form at the same moment run one after the
+    other, and the second finds the first one's case (READ COMMITTED reads what committed while
+    it waited). In the caller's transaction (taken again by the same transaction is a no-op)."""
+    if not connection.in_atomic_block:
+        return Case.objects.filter(submission_key=submission_key).first()
+    transaction_ = connection.atomic_blocks[0]
+    claimed = _claimed_keys.setdefault(transaction_, set())
+    if submission_key in claimed:
+        # Locked and found free earlier in this transaction: nobody else can have used it since,
+        # and this transaction registers it only once (the view checks, then the service).
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ["case:" + submission_key]
+        )
+    found = Case.objects.filter(submission_key=submission_key).first()
+    if found is None:
+        claimed.add(submission_key)
+    return found
+
+
+# The submission keys each open transaction (its outermost atomic block) has locked and found free.
+_claimed_keys: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _plan_clock(*, kind: str, start: datetime, center: Center) -> Any:
+    """The statutory clock (clocks.deadlines) a new case will run, when that app provides it."""
+    try:
+        from clocks.deadlines import plan_deadline
+    except ImportError:  # pragma: no cover - clocks not installed
+        return None
+    return plan_deadline(kind=kind, start=start, center=center)
+
+
+def _open_planned_clock(*, case: Case, plan: Any) -> None:
+    from clocks.deadlines import open_planned_deadline
+
+    open_planned_deadline(case=case, plan=plan)
 
 
 def _open_clock(*, case: Case, kind: str, start: datetime) -> None:
@@ -890,13 +990,24 @@ def add_attachment(*, actor: User, case: Case, kind: str, upload: UploadedFile) 
 # --- repeat visits ------------------------------------------------------------------------------
 
 
-def registration_warnings(petitioner: Petitioner, exclude: Case | None = None) -> list[str]:
-    """What the front desk must see at once about a person (DOMAIN.md §3, §7)."""
+def registration_warnings(
+    petitioner: Petitioner, exclude: Case | None = None, *, cases: Sequence[Case] | None = None
+) -> list[str]:
+    """What the front desk must see at once about a person (DOMAIN.md §3, §7). ``cases``: the
+    person's cases when the caller has just read them (without ``exclude``), to save the query."""
     warnings: list[str] = []
-    cases = Case.objects.filter(case_petitioners__petitioner=petitioner)
-    if exclude is not None:
-        cases = cases.exclude(pk=exclude.pk)
-    states = list(cases.values_list("state", "next_due_at", "is_group"))
+    states: list[tuple[str, Any, bool]]
+    if cases is not None:
+        states = [
+            (c.state, c.next_due_at, c.is_group)
+            for c in cases
+            if exclude is None or c.pk != exclude.pk
+        ]
+    else:
+        qs = Case.objects.filter(case_petitioners__petitioner=petitioner)
+        if exclude is not None:
+            qs = qs.exclude(pk=exclude.pk)
+        states = list(qs.values_list("state", "next_due_at", "is_group"))
     now = timezone.now()
     if any(s == CaseState.TERMINATED for s, _d, _g in states):
         warnings.append(

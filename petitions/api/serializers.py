@@ -17,6 +17,7 @@ from rest_framework import serializers
 from core.fastlist import FastListSerializer
 from core.models import User
 from core.roles import Role
+from petitions.codetables import active_by_code
 from petitions.models import (
     Attachment,
     AttachmentKind,
@@ -334,10 +335,25 @@ class RevealOutputSerializer(serializers.Serializer):
 # --- cases: input ---------------------------------------------------------------------------------
 
 
+class CodeField(serializers.SlugRelatedField):
+    """An active row of a code table by its code, from the in-process cache
+    (petitions.codetables): no query per request. Same errors as a SlugRelatedField."""
+
+    def __init__(self, model: type[Any], **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(slug_field="code", queryset=model.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        found = active_by_code(self.model, data)
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
+        return found
+
+
 def _code_field(model: type[Any], **kwargs: Any) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
-        slug_field="code", queryset=model.objects.filter(is_active=True), **kwargs
-    )
+    return CodeField(model, **kwargs)
 
 
 # The largest value of a BigAutoField primary key: an id beyond it is a field error, not a 500.

@@ -48,6 +48,7 @@ from petitions.services import (
     register_case,
     report_visit_to_case_center,
     reveal_pii,
+    submitted_case,
     upsert_petitioner,
 )
 
@@ -468,25 +469,31 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
         serializer = CaseIntakeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         key = submission_key(request, "case", actor.pk)
-        if key:
-            # A repeated submission returns the first case before anything is written again
-            # (new representative files in particular). register_case checks the key as well,
-            # for two submissions racing each other.
-            first = cases_visible_to(actor).filter(submission_key=key).first()
-            if first is not None:
-                return self._registered(Registration(case=first, query_code=None, created=False))
         attrs = serializer.validated_data
         differences: list[FieldDifference] = []
+        created: list[Petitioner] = []
 
         def person(data: dict[str, Any]) -> Petitioner:
             # A known person's file is merged, never blanked; identity differences come back.
             found = intake_petitioner(actor=actor, data=petitioner_data(data, None))
             differences.extend(found.differences)
+            if found.created:
+                created.append(found.petitioner)
             return found.petitioner
 
         try:
             with transaction.atomic():
+                if key:
+                    # A repeated submission returns the first case before anything is written
+                    # again (new representative files in particular); under the key's lock, so
+                    # two submissions racing each other as well.
+                    first = submitted_case(key)
+                    if first is not None:
+                        return self._registered(
+                            Registration(case=first, query_code=None, created=False)
+                        )
                 main = attrs.get("existing_petitioner") or person(attrs["petitioner"])
+                main_is_new = main in created
                 representatives = [person(r) for r in attrs.get("representatives", [])]
                 registration = register_case(
                     actor=actor,
@@ -495,6 +502,7 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
                     representatives=representatives,
                     submission_key=key,
                     new_case_reason=attrs["new_case_reason"],
+                    petitioner_is_new=main_is_new,
                 )
         except OpenCaseExists as exc:
             return Response(
@@ -511,7 +519,10 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
     def _registered(
         self, registration: Registration, differences: Sequence[FieldDifference] = ()
     ) -> Response:
-        case = self._detail(registration.case.pk)
+        # A case registered just now is rendered from the objects register_case built (with its
+        # links, people and attachments): no re-read. A repeated submission's case is read like
+        # any case, through the visibility selector.
+        case = registration.case if registration.created else self._detail(registration.case.pk)
         context = {
             **self.get_serializer_context(),
             "registration": registration,

