@@ -52,17 +52,22 @@ _BASIS = {
 def finality_warnings(petitioner: Petitioner, exclude: Case | None = None) -> list[str]:
     """Desk warnings (petitions.hooks): each final matter of this person, why it is final, and
     that the same matter on the same facts and reasons is not accepted again (Arts 35-37).
-    One query."""
+    Ids first (one narrow query, empty for most people), then the rows by primary key: the
+    DISTINCT over seven joined relations took PostgreSQL 21 ms to plan for 0.7 ms of work at
+    100,000 cases (issue 10)."""
+    found = Finality.objects.filter(case__case_petitioners__petitioner=petitioner)
+    if exclude is not None:
+        found = found.exclude(case_id=exclude.pk)
+    ids = list(found.values_list("pk", flat=True).distinct())
+    if not ids:
+        return []
     rows = (
-        Finality.objects.filter(case__case_petitioners__petitioner=petitioner)
+        Finality.objects.filter(pk__in=ids)
         .select_related(
             "case__category__parent", "termination__support_unit", "review__reviewing_center"
         )
         .order_by("final_at")
-        .distinct()
     )
-    if exclude is not None:
-        rows = rows.exclude(case_id=exclude.pk)
     warnings = []
     for finality in rows:
         case = finality.case
