@@ -90,6 +90,15 @@ def render_case_page(
         context["termination_approve_form"] = forms.get("termination") or TerminationApprovalForm(
             case=case
         )
+    # A form posted when the case no longer offers it (another state, another step) is not on
+    # the page: its errors are said in a message, so the refusal is never silent.
+    shown = {context.get(k) for k in context if k.endswith("_form")}
+    for form in forms.values():
+        if form is not None and form not in shown and form.is_bound and form.errors:
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                for error in errors:
+                    messages.error(request, f"{label}：{error}" if label else error)
     return render(request, "appeals/case.html", context, status=status)
 
 

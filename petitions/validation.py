@@ -16,6 +16,9 @@ from core.pii import upgrade_resident_id
 from .models import IdType, Sex
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+# The longest free text a form or the API takes in one field (a request, facts and reasons, notes):
+# a long letter fits; more goes in as an attached file.
+MAX_TEXT_LENGTH = 20_000
 ALLOWED_EXTENSIONS = {
     ".pdf",
     ".jpg",
@@ -37,6 +40,22 @@ EXECUTABLE_SIGNATURES = (
     b"\xcf\xfa\xed\xfe",
     b"\xfe\xed\xfa",
 )
+# What the first bytes of a file of each type are: a file whose content is not of the type its
+# name says (a PNG called .pdf, a renamed archive) is refused. Plain text has no signature: it is
+# refused when it starts like a binary file of another type.
+_ZIP = (b"PK\x03\x04",)
+CONTENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ".pdf": (b"%PDF",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".tif": (b"II*\x00", b"MM\x00*"),
+    ".tiff": (b"II*\x00", b"MM\x00*"),
+    ".doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    ".docx": _ZIP,
+    ".ofd": _ZIP,
+}
+_BINARY_SIGNATURES = tuple(sig for sigs in CONTENT_SIGNATURES.values() for sig in sigs)
 
 
 def validate_resident_id(value: str) -> str:
@@ -192,10 +211,19 @@ def validate_attachment(upload: UploadedFile) -> None:
             % {"name": name, "mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
             code="size",
         )
+    upload.seek(0)  # a file read before (saved once already) is checked from its start
     head = upload.read(8)
     upload.seek(0)
     if head.startswith(EXECUTABLE_SIGNATURES):
         raise ValidationError(
             _("“%(name)s” is an executable file and is not accepted.") % {"name": name},
             code="executable",
+        )
+    expected = CONTENT_SIGNATURES.get(ext)
+    if (expected is not None and not head.startswith(expected)) or (
+        expected is None and head.startswith(_BINARY_SIGNATURES)
+    ):
+        raise ValidationError(
+            _("“%(name)s”: the content of the file does not match its file type.") % {"name": name},
+            code="content",
         )

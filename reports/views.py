@@ -30,6 +30,7 @@ from core.errors import DomainError
 from core.errors import PermissionDenied as ServicePermissionDenied
 from core.models import Department, User
 from core.pdf import build_document
+from petitions.validation import MAX_TEXT_LENGTH
 
 from .cache import cached
 from .filters import CHINA_TZ, ReportFilterForm, ReportFilters, may_view_reports, parse_filters
@@ -461,8 +462,12 @@ class SuggestionForm(forms.Form):
         label=gettext_lazy("Department"), queryset=Department.objects.none()
     )
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
-    problems = forms.CharField(label=gettext_lazy("Problems found"), widget=forms.Textarea)
-    suggestions = forms.CharField(label=gettext_lazy("Suggestions"), widget=forms.Textarea)
+    problems = forms.CharField(
+        label=gettext_lazy("Problems found"), widget=forms.Textarea, max_length=MAX_TEXT_LENGTH
+    )
+    suggestions = forms.CharField(
+        label=gettext_lazy("Suggestions"), widget=forms.Textarea, max_length=MAX_TEXT_LENGTH
+    )
     response_due = forms.DateField(
         label=gettext_lazy("Response due"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -475,7 +480,9 @@ class SuggestionForm(forms.Form):
 
 
 class ResponseForm(forms.Form):
-    response = forms.CharField(label=gettext_lazy("Response"), widget=forms.Textarea)
+    response = forms.CharField(
+        label=gettext_lazy("Response"), widget=forms.Textarea, max_length=MAX_TEXT_LENGTH
+    )
 
 
 def _may_issue(user: User) -> bool:

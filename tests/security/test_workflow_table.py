@@ -16,7 +16,7 @@ an entry fails ``test_every_transition_has_an_api_call``, and a new state withou
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -486,7 +486,7 @@ def snapshot(case: Case) -> dict[str, Any]:
     return {"row": row, "counts": counts}
 
 
-def refusals(call_table: dict[str, Call | None]) -> list[tuple[str, str]]:
+def refusals(call_table: Mapping[str, Call | None]) -> list[tuple[str, str]]:
     """(transition, state) for every state the transition may not start from (and no sibling
     transition of the same endpoint may either)."""
     pairs = []
@@ -504,7 +504,7 @@ def refusals(call_table: dict[str, Call | None]) -> list[tuple[str, str]]:
 def _url(call: Call, ctx: Ctx, case: Case) -> str | None:
     if not call.on_assignment:
         return reverse(call.url, kwargs={"pk": case.pk})
-    department = ctx.cast[call.actor].department_id
+    department = ctx.cast[call.actor].department_id or 0
     assignment = (
         Assignment.objects.filter(case=case, department_id=department)
         .exclude(state=AssignmentState.CANCELLED)
@@ -581,8 +581,9 @@ def test_a_case_in_every_state_refuses_every_action_not_allowed_there(org, cast)
         if not CHINESE.search(detail):
             problems.append(f"{where}: message not in Chinese: {detail!r}")
     for name, state in page_pairs:
-        call = PAGE_CALLS[name]
-        assert call is not None
+        page_call = PAGE_CALLS[name]
+        assert page_call is not None
+        call = page_call
         case = cases[state]
         case.refresh_from_db()
         before = snapshot(case)
