@@ -14,6 +14,7 @@ import os
 import resource
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,6 +51,15 @@ def main() -> None:
     parser.add_argument(
         "--no-write", action="store_true", help="print only (bench_peer.py); keep results_sweep.md"
     )
+    parser.add_argument("--refill", action="store_true", help="fill again even if the size matches")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="clocks per batch (default: the sweep's own)"
+    )
+    parser.add_argument(
+        "--cold-broker",
+        action="store_true",
+        help="do not open the broker connection before timing (a fresh process, not a worker)",
+    )
     args = parser.parse_args()
 
     url = bench_database_url(args.db)
@@ -77,7 +87,8 @@ def main() -> None:
     now = timezone.now()
 
     existing = Case.objects.count()
-    if existing != args.cases:
+    fill_seconds = None
+    if existing != args.cases or args.refill:
         print(f"filling {args.cases:,} cases with one open handling clock each ...", flush=True)
         t0 = time.perf_counter()
         with connection.cursor() as cur:
@@ -128,7 +139,8 @@ def main() -> None:
                 {"now": now, "changed": args.changed},
             )
             cur.execute("ANALYZE")
-        print(f"filled in {time.perf_counter() - t0:.1f}s", flush=True)
+        fill_seconds = time.perf_counter() - t0
+        print(f"filled in {fill_seconds:.1f}s", flush=True)
     else:
         with connection.cursor() as cur:
             # Reset a previous run: the same --changed clocks become due again, nothing swept yet.
@@ -142,19 +154,50 @@ def main() -> None:
             cur.execute("VACUUM ANALYZE supervision_deadline")
 
     open_clocks = Case.objects.filter(deadlines__met_at__isnull=True).count()
+    if not args.cold_broker:
+        # A Celery worker (where the sweep runs) has imported kombu's transport and holds a broker
+        # connection before its first task; do the same here, so the timing is the sweep's own.
+        from clocks.tasks import deliver_pending_notifications
+
+        with deliver_pending_notifications.app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=1)
+
+    def backend_cpu() -> float | None:
+        """CPU seconds of this connection's PostgreSQL backend (same machine only)."""
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            pid = cur.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    sweep_kwargs = {"batch_size": args.batch_size} if args.batch_size else {}
+    load_before = os.getloadavg()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     from django.test.utils import CaptureQueriesContext
 
+    db_cpu0 = backend_cpu()
     with CaptureQueriesContext(connection) as captured:
         t0 = time.perf_counter()
         cpu0 = time.process_time()
-        result = run_deadline_checks(now=now)
+        result = run_deadline_checks(now=now, **sweep_kwargs)
         elapsed = time.perf_counter() - t0
         app_cpu = time.process_time() - cpu0
+    db_cpu1 = backend_cpu()
+    db_cpu = None if db_cpu0 is None or db_cpu1 is None else db_cpu1 - db_cpu0
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t1 = time.perf_counter()
-    again = run_deadline_checks(now=now)
+    again = run_deadline_checks(now=now, **sweep_kwargs)
     rerun = time.perf_counter() - t1
+    # a later sweep with nothing to do (the beat five minutes on): reads, changes nothing
+    idle_db0 = backend_cpu()
+    t1 = time.perf_counter()
+    idle = run_deadline_checks(now=now + timedelta(minutes=5), **sweep_kwargs)
+    idle_seconds = time.perf_counter() - t1
+    idle_db1 = backend_cpu()
+    idle_db = None if idle_db0 is None or idle_db1 is None else idle_db1 - idle_db0
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM supervision_historicaldeadline")
         history = cur.fetchone()[0]
@@ -170,7 +213,8 @@ def main() -> None:
         "|---|---|",
         f"| clocks moved to overdue | {changed:,} |",
         f"| escalations (step 1, to the department head) | {result.escalated:,} |",
-        f"| sweep wall time | {elapsed:.2f} s (CPU of this process {app_cpu:.2f} s) |",
+        f"| sweep wall time | {elapsed:.2f} s (CPU: this process {app_cpu:.2f} s, PostgreSQL backend "
+        f"{'n/a' if db_cpu is None else f'{db_cpu:.2f} s'}; load {load_before[0]:.1f}) |",
         f"| queries | {len(captured.captured_queries):,} |",
         f"| rate | {changed / elapsed:,.0f} clocks/s (helpdesk escalate_tickets: ~100 tickets/s; x{changed / elapsed / 100:,.0f}) |",
         f"| history rows written | {history:,} |",
@@ -178,7 +222,13 @@ def main() -> None:
         f"| notification rows written | {notes:,} |",
         f"| peak RSS of the process (before → after) | {rss_before / 1024:.0f} MB → {rss_after / 1024:.0f} MB |",
         f"| second sweep right after (idempotence) | {again.levels_changed} changed, {again.escalated} escalated, {rerun:.2f} s |",
+        f"| sweep with nothing to do (5 minutes later) | {idle.levels_changed + idle.escalated} changed, {idle_seconds:.3f} s "
+        f"(backend CPU {'n/a' if idle_db is None else f'{idle_db:.3f} s'}) |",
     ]
+    if fill_seconds is not None:
+        lines.append(
+            f"| fill ({args.cases:,} cases and clocks, set-based SQL) | {fill_seconds:.1f} s |"
+        )
     if os.environ.get("BENCH_JSON"):
         import json
 
@@ -191,6 +241,9 @@ def main() -> None:
                 "escalated": result.escalated,
                 "seconds": round(elapsed, 3),
                 "app_cpu_seconds": round(app_cpu, 3),
+                "db_cpu_seconds": None if db_cpu is None else round(db_cpu, 3),
+                "idle_seconds": round(idle_seconds, 3),
+                "fill_seconds": None if fill_seconds is None else round(fill_seconds, 1),
                 "queries": len(captured.captured_queries),
                 "history": history,
                 "events": events,
