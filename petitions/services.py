@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -702,6 +702,14 @@ class Registration:
     warnings: list[str] = field(default_factory=list)
 
 
+def _evaluated(qs: QuerySet[Any], rows: list[Any]) -> QuerySet[Any]:
+    """``qs`` as if it had been evaluated to ``rows`` (a prefetch cache must be a queryset:
+    ``case.attachments.get()`` or ``.filter()`` on it then query as usual)."""
+    qs._result_cache = list(rows)  # type: ignore[attr-defined]
+    qs._prefetch_done = True  # type: ignore[attr-defined]
+    return qs
+
+
 def register_case(
     *,
     actor: User,
@@ -882,8 +890,8 @@ def register_case(
     # What the response shows, from memory (no re-read): the links with their people, the
     # attachments, the center.
     case._prefetched_objects_cache = {  # type: ignore[attr-defined]
-        "case_petitioners": links,
-        "attachments": saved,
+        "case_petitioners": _evaluated(case.case_petitioners.all(), links),
+        "attachments": _evaluated(case.attachments.all(), saved),
     }
     warnings = (
         []
