@@ -13,6 +13,9 @@ scripts/bootstrap.sh
 started=0
 cleanup() { if [ "$started" = 1 ]; then scripts/services.sh stop || true; fi; }
 trap cleanup EXIT
+# The bench's own server runs with the settings docker-compose.yml gives a deployment (durable
+# commits included), not the test cluster's fsync=off: both we and the peer are measured on them.
+export PG_SERVER_OPTS="${PG_SERVER_OPTS:--c shared_buffers=1GB -c effective_cache_size=3GB -c work_mem=16MB -c maintenance_work_mem=256MB -c random_page_cost=1.1 -c effective_io_concurrency=200 -c jit=off -c plan_cache_mode=auto -c max_wal_size=2GB -c checkpoint_timeout=15min -c wal_compression=on}"
 if [ -z "${DATABASE_URL:-}" ]; then eval "$(scripts/services.sh start-pg)"; started=1; fi
 if [ -z "${REDIS_URL:-}" ]; then eval "$(scripts/services.sh start-redis)"; started=1; fi
 export DATABASE_URL REDIS_URL

@@ -56,7 +56,7 @@ start_pg() {
     as_pg "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null || die "initdb failed"
   fi
   as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_SERVER_OPTS:--c fsync=off -c synchronous_commit=off -c full_page_writes=off}" \
     start >/dev/null || { cat "$PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
   log "PostgreSQL on 127.0.0.1:$PG_PORT"
 }
