@@ -220,7 +220,9 @@ def main() -> None:
         "stale, as a deployment does (default); rebuild them anyway; or measure without them",
     )
     parser.add_argument(
-        "--db-name", default="petition_bench", help="database to measure (default: the bench one)"
+        "--db-name",
+        default=os.environ.get("BENCH_DB") or "petition_bench",
+        help="database to measure (default: the bench one of this N, $BENCH_DB)",
     )
     parser.add_argument(
         "--no-write", action="store_true", help="print the results, do not write results.md"
