@@ -15,13 +15,13 @@ from .models import ReviewKind
 from .selectors import allowed_for
 
 if TYPE_CHECKING:
+    from petitions.actions import Action, CasePage
+
+
+def case_actions(user: User, case: Case, ctx: CasePage) -> Iterator[Action]:
     from petitions.actions import Action
 
-
-def case_actions(user: User, case: Case) -> Iterator[Action]:
-    from petitions.actions import Action
-
-    allowed = allowed_for(user, case)
+    allowed = allowed_for(user, case, assignments=ctx.assignments)
     page = reverse("appeals:case", args=[case.pk])
     if allowed.request_kind == ReviewKind.REVIEW:
         yield Action(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -27,6 +27,9 @@ from .models import (
     Termination,
     TerminationState,
 )
+
+if TYPE_CHECKING:
+    from routing.models import Assignment
 
 
 def cases_under_review_by(center_ids: Sequence[int]) -> QuerySet[Any]:
@@ -238,9 +241,17 @@ class Allowed:
         )
 
 
-def allowed_for(user: User, case: Case, now: datetime | None = None) -> Allowed:
+def allowed_for(
+    user: User,
+    case: Case,
+    now: datetime | None = None,
+    *,
+    assignments: Sequence[Assignment] | None = None,
+) -> Allowed:
     """Mirrors the services' checks (role, center, state, window) so that only what would
-    succeed is offered; the services check again. A handful of queries."""
+    succeed is offered; the services check again. A handful of queries; ``assignments`` (every
+    assignment of the case, as the case page has them) saves the one about the user's
+    department."""
     from routing.models import Assignment, AssignmentRole
 
     from . import services
@@ -284,9 +295,16 @@ def allowed_for(user: User, case: Case, now: datetime | None = None) -> Allowed:
                 case.state in services.TERMINABLE_STATES
                 and bool(roles & {Role.OFFICER, Role.HEAD})
                 and user.department_id is not None
-                and Assignment.objects.filter(
-                    case=case, department_id=user.department_id, role=AssignmentRole.LEAD
-                ).exists()
+                and (
+                    any(
+                        a.department_id == user.department_id and a.role == AssignmentRole.LEAD
+                        for a in assignments
+                    )
+                    if assignments is not None
+                    else Assignment.objects.filter(
+                        case=case, department_id=user.department_id, role=AssignmentRole.LEAD
+                    ).exists()
+                )
             )
         elif active.state == TerminationState.PROPOSED:
             if services.may_review_termination(user, case):

@@ -11,17 +11,32 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import User
-from petitions.actions import Action
+from petitions.actions import Action, CasePage
 from petitions.models import Case
 
-from .selectors import EvaluationStatus, current_reply, evaluation_status, first_evaluation
+from .models import Reply
+from .selectors import (
+    EvaluationStatus,
+    evaluation_status,
+    first_evaluation,
+    lead_among,
+)
 
 
-def case_actions(user: User, case: Case) -> Iterator[Action]:
+def page_reply(case: Case, ctx: CasePage) -> Reply | None:
+    """The current reply (not superseded), read once per case page for the actions and the
+    closure summary; without current_reply's joined people, which neither shows."""
+    return ctx.memo(
+        "closure.reply",
+        lambda: Reply.objects.filter(case_id=case.pk, superseded_at__isnull=True).first(),
+    )
+
+
+def case_actions(user: User, case: Case, ctx: CasePage) -> Iterator[Action]:
     from .views import Permissions  # the page's own rules (views import forms; keep ready() light)
 
-    reply = current_reply(case)
-    can = Permissions(user, case, reply)
+    reply = page_reply(case, ctx)
+    can = Permissions(user, case, reply, lead=lead_among(ctx.assignments))
     page = reverse("closure:case", args=[case.pk])
     status = reply.status if reply else None
     if can.can_draft and status != "submitted":

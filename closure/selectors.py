@@ -4,6 +4,7 @@ petitions.selectors; these take a case the caller may already see, or a viewer f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -110,6 +111,18 @@ def lead_assignment(case: Case) -> Assignment | None:
         .order_by("-assigned_at", "-id")
         .first()
     )
+
+
+def lead_among(assignments: Iterable[Assignment]) -> Assignment | None:
+    """``lead_assignment`` chosen from the case's assignments already in memory (the case page's
+    shared list), without a query."""
+    leads = [
+        a
+        for a in assignments
+        if a.role == AssignmentRole.LEAD
+        and a.state not in (AssignmentState.CANCELLED, AssignmentState.RETURNED)
+    ]
+    return max(leads, key=lambda a: (a.assigned_at, a.pk), default=None)
 
 
 def open_assisting(case: Case) -> list[Assignment]:
@@ -233,10 +246,12 @@ def closure_inbox_count(user: User) -> int:
         statuses.append(ReplyStatus.SUBMITTED)
     if user.has_role(Role.OFFICER):
         statuses.append(ReplyStatus.DRAFT)
+    # One query for both (UNION ALL of the two indexed id lists, counted): the link is on every
+    # load of the department inbox.
     replies = Reply.objects.filter(
         department_id=user.department_id, status__in=statuses, superseded_at__isnull=True
-    ).count()
+    ).values_list("pk")
     visits = ReturnVisit.objects.filter(
         department_id=user.department_id, done_at__isnull=True
-    ).count()
-    return replies + visits
+    ).values_list("pk")
+    return replies.union(visits, all=True).count()

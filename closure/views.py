@@ -36,6 +36,7 @@ from core.roles import Role
 from petitions.models import Case
 from petitions.selectors import can_act_on, get_case_for
 from petitions.states import TRANSITIONS, CaseState
+from routing.models import Assignment
 
 from . import services
 from .document import compose, qr_svg, reply_pdf
@@ -94,9 +95,17 @@ def _local_datetime(day: Any) -> datetime | None:
 # --- what the user may do on the case --------------------------------------------------------------
 
 
+_UNSET: Any = object()
+
+
 class Permissions:
-    def __init__(self, user: User, case: Case, reply: Reply | None) -> None:
-        lead = lead_assignment(case)
+    def __init__(
+        self, user: User, case: Case, reply: Reply | None, *, lead: Assignment | None = _UNSET
+    ) -> None:
+        """``lead``: the case's active lead assignment when the caller has it (the case page's
+        shared assignments); read here otherwise."""
+        if lead is _UNSET:
+            lead = lead_assignment(case)
         self.lead = lead
         roles = user.role_codes
         superuser = user.is_superuser

@@ -5,7 +5,7 @@ contribute the actions. The interface is small:
 
     from petitions.actions import Action, register_provider
 
-    def my_actions(user: User, case: Case) -> Iterable[Action]:
+    def my_actions(user: User, case: Case, ctx: CasePage) -> Iterable[Action]:
         if <this user may do X on this case now>:
             yield Action(label=_("Write the reply"), url=reverse("closure:reply", args=[case.pk]))
 
@@ -15,6 +15,11 @@ contribute the actions. The interface is small:
 
 ``case_actions(user, case)`` asks every registered provider, in registration order (the order of
 INSTALLED_APPS), and returns their actions as one list; petitions.views shows them.
+
+``ctx`` (a ``CasePage``) holds what the case page has loaded already, shared by the providers so
+that each decides without a query of its own: the case's assignments (with department and
+handler), read once per render, and ``ctx.memo(key, load)`` for a fact several providers or
+fragments of the page need (e.g. closure's current reply), loaded once.
 
 Rules for a provider:
 - Offer only what this user may do on this case NOW (role, state, own center/department, guards
@@ -26,7 +31,10 @@ Rules for a provider:
   Something not built yet is not offered. tests/test_case_actions.py checks every action of every
   role on cases in every state.
 - Labels are translatable text naming the action (a verb), not a state name.
-- Keep it cheap: the case page calls each provider once per render; a few queries at most.
+- Keep it cheap: the case page calls each provider once per render. Read the case's assignments
+  from ``ctx``, never by a query; anything else through ``ctx.memo`` or one narrow query, and
+  only when the user's role makes it matter. The page's query count must not grow with the
+  number of events, assignments or deadlines (tests/test_case_page_queries.py).
 - A provider that raises is a bug: the page shows the error (500) rather than hide actions.
 """
 
@@ -34,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.utils.functional import Promise
 
@@ -43,7 +51,16 @@ if TYPE_CHECKING:
 
     from .models import Case
 
-__all__ = ["Action", "Provider", "case_actions", "register_provider", "registered_providers"]
+__all__ = [
+    "Action",
+    "CasePage",
+    "Provider",
+    "case_actions",
+    "register_provider",
+    "registered_providers",
+]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,44 @@ class Action:
             raise ValueError(f"Action.method must be 'get' or 'post', not {self.method!r}")
 
 
-Provider = Callable[["User", "Case"], Iterable[Action]]
+class CasePage:
+    """What one render of the case page has loaded, shared by the providers and fragments.
+
+    ``assignments``: every assignment of the case, oldest first, with department and handler
+    (the page's "Assignments" table shows the same list), read on first use unless given.
+    ``memo(key, load)`` runs ``load`` once per page and keeps its result (keys are
+    "<app>.<what>"), for what several providers or fragments need (closure's current reply,
+    supervision's open orders)."""
+
+    def __init__(
+        self,
+        user: User,
+        case: Case,
+        *,
+        assignments: list[Any] | None = None,
+    ) -> None:
+        self.user = user
+        self.case = case
+        self._assignments = assignments
+        self._memo: dict[str, Any] = {}
+
+    @property
+    def assignments(self) -> list[Any]:
+        if self._assignments is None:
+            self._assignments = list(
+                self.case.assignments.select_related("department", "handler").order_by(  # type: ignore[attr-defined]
+                    "assigned_at", "id"
+                )
+            )
+        return self._assignments
+
+    def memo(self, key: str, load: Callable[[], T]) -> T:
+        if key not in self._memo:
+            self._memo[key] = load()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+
+Provider = Callable[["User", "Case", CasePage], Iterable[Action]]
 
 _providers: list[Provider] = []
 
@@ -76,8 +130,9 @@ def registered_providers() -> tuple[Provider, ...]:
     return tuple(_providers)
 
 
-def case_actions(user: User, case: Case) -> list[Action]:
+def case_actions(user: User, case: Case, page: CasePage | None = None) -> list[Action]:
+    page = page if page is not None else CasePage(user, case)
     actions: list[Action] = []
     for provider in _providers:
-        actions.extend(provider(user, case))
+        actions.extend(provider(user, case, page))
     return actions

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import User
 from core.roles import Role
-from petitions.actions import Action
+from petitions.actions import Action, CasePage
 from petitions.models import Case
 from petitions.selectors import can_act_on
 from petitions.states import TRANSITIONS, CaseState
@@ -43,18 +43,18 @@ def _screening(user: User, case: Case) -> Iterator[Action]:
         yield Action(label, f"{url}#decision-{name}", style=style, name=f"routing.{name}")
 
 
-def _department(user: User, case: Case) -> Iterator[Action]:
+def _department(user: User, case: Case, ctx: CasePage) -> Iterator[Action]:
     if not user.department_id or not (user.is_superuser or user.has_role(Role.OFFICER, Role.HEAD)):
         return
-    assignment = (
-        Assignment.objects.filter(
-            case=case, department_id=user.department_id, state__in=ACTIVE_ASSIGNMENT_STATES
-        )
-        .order_by("-assigned_at", "-id")
-        .first()
-    )
-    if assignment is None:
+    # The department's latest active assignment, from the page's assignments (no query).
+    mine: list[Assignment] = [
+        a
+        for a in ctx.assignments
+        if a.department_id == user.department_id and a.state in ACTIVE_ASSIGNMENT_STATES
+    ]
+    if not mine:
         return
+    assignment = max(mine, key=lambda a: (a.assigned_at, a.pk))
     page = reverse("routing:assignment_detail", args=[assignment.pk])
     is_lead = assignment.role == AssignmentRole.LEAD
     if assignment.state == AssignmentState.PENDING:
@@ -85,8 +85,8 @@ def _department(user: User, case: Case) -> Iterator[Action]:
     yield Action(_("Open the assignment"), page, name="routing.assignment")
 
 
-def case_actions(user: User, case: Case) -> Iterator[Action]:
-    yield from _department(user, case)
+def case_actions(user: User, case: Case, ctx: CasePage) -> Iterator[Action]:
+    yield from _department(user, case, ctx)
     if not can_act_on(user, case):
         return  # a higher or sending center reads the case; it does not act on it
     yield from _screening(user, case)

@@ -9,8 +9,10 @@ from django import template
 
 from core.models import User
 from core.roles import Role
+from petitions.actions import CasePage
 from petitions.models import Case
 
+from ..actions import page_reply
 from ..selectors import closure_inbox_count, current_reply
 
 register = template.Library()
@@ -21,7 +23,8 @@ def closure_case_actions(context: dict[str, Any], case: Case) -> dict[str, Any]:
     """The reply and closure steps on the case page: a summary and a link to the closure page,
     where every step the user may take has its form."""
     user = context.get("user")
-    reply = current_reply(case)
+    page = context.get("case_page")  # the case page's shared loads (petitions.actions.CasePage)
+    reply = page_reply(case, page) if isinstance(page, CasePage) else current_reply(case)
     return {"case": case, "reply": reply, "user": user}
 
 

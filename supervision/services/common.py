@@ -21,6 +21,7 @@ from core.errors import DomainError, PermissionDenied
 from core.models import Department, User
 from core.roles import Role
 from core.selectors import centers_visible_to
+from core.selectors import visible_center_ids as cached_visible_center_ids
 from petitions.models import Case
 from petitions.states import CaseState
 from routing.models import (
@@ -56,7 +57,7 @@ def can_supervise(actor: User, case: Case) -> bool:
         return True
     if not actor.has_role(*SUPERVISING_ROLES) or actor.center_id is None:
         return False
-    return centers_visible_to(actor).filter(pk=case.center_id).exists()
+    return case.center_id in cached_visible_center_ids(actor)  # organisation cache, no query
 
 
 def _require_supervisor(actor: User, case: Case, what: str, roles: Sequence[str] = ()) -> None:
