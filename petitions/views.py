@@ -19,8 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case as SqlCase
-from django.db.models import Q, QuerySet, When
+from django.db.models import Q, QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -43,12 +42,20 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import DomainError, PermissionDenied
 from core.listing import choice_labels, esc, local_date, local_iso, local_minute, url_maker
 from core.models import User
+from core.orgcache import user_center
 from core.roles import PII_REVEAL_ROLES, Role
 
-from .actions import Action, case_actions
+from .actions import Action, CasePage, case_actions
+from .events import event_label
 from .forms import AttachmentForm, CaseFilterForm
-from .models import Attachment, Case, CasePetitioner, ContentCategory, PetitionerRole
-from .selectors import can_act_on, case_list_for, get_case_for
+from .models import Attachment, Case, CasePetitioner, Channel, ContentCategory, PetitionerRole
+from .selectors import (
+    attach_cached_relations,
+    can_act_on,
+    case_list_for,
+    get_case_for,
+    get_case_page_for,
+)
 from .services import add_attachment, reveal_pii
 from .states import CaseState
 
@@ -60,6 +67,7 @@ HIDDEN_CASE_FIELDS = {"id", "query_code_hash", "submission_key", "version"}
 # they need telling apart.
 FIELD_LABELS = {"origin_center": gettext_lazy("Registering center")}
 ATTACHMENT_ROLES = {Role.RECEPTION, Role.TRIAGE, Role.OFFICER, Role.HEAD}
+ROLE_ORDER: dict[str, int] = {PetitionerRole.MAIN: 0, PetitionerRole.REPRESENTATIVE: 1}
 
 
 def _user(request: HttpRequest) -> User:
@@ -350,10 +358,41 @@ def may_add_attachment(user: User, case: Case) -> bool:
     return can_act_on(user, case) or user.has_role(Role.OFFICER, Role.HEAD)
 
 
-def allowed_actions(user: User, case: Case) -> list[Action]:
+def allowed_actions(user: User, case: Case, page: CasePage | None = None) -> list[Action]:
     """The buttons and links of "可执行操作": what the apps above offer this user on this case
     now (petitions.actions). Only built, working actions; nothing is listed for a mere state."""
-    return case_actions(user, case)
+    return case_actions(user, case, page)
+
+
+@dataclass
+class TimelineRow:
+    at: datetime
+    kind: str
+    label: str
+    actor: str
+    message: str
+
+
+def timeline_rows(case: Case) -> list[TimelineRow]:
+    """The case's events, oldest first, with their labels and actors ready to print (one query;
+    each kind's label looked up once)."""
+    labels: dict[str, str] = {}
+    system = _("system")
+    rows: list[TimelineRow] = []
+    for event in case.events.select_related("actor").order_by("at", "id"):
+        label = labels.get(event.kind)
+        if label is None:
+            label = labels[event.kind] = event_label(event.kind)
+        rows.append(
+            TimelineRow(
+                at=event.at,
+                kind=event.kind,
+                label=label,
+                actor=str(event.actor) if event.actor is not None else system,
+                message=event.message,
+            )
+        )
+    return rows
 
 
 def render_case_page(
@@ -363,18 +402,14 @@ def render_case_page(
     attachment_form: AttachmentForm | None = None,
     revealed: Mapping[tuple[int, str], str] | None = None,
     status: int = 200,
+    assignments: list[Any] | None = None,
 ) -> HttpResponse:
     user = _user(request)
-    role_order = SqlCase(
-        When(role=PetitionerRole.MAIN, then=0),
-        When(role=PetitionerRole.REPRESENTATIVE, then=1),
-        default=2,
-        output_field=models.IntegerField(),
-    )
-    links = list(
-        CasePetitioner.objects.filter(case=case)
-        .select_related("petitioner")
-        .order_by(role_order, "id")
+    user_center(user)  # the header shows it: from the organisation cache, not a query
+    # Main petitioner first, then the representative, then the others (each by id).
+    links = sorted(
+        CasePetitioner.objects.filter(case=case).select_related("petitioner"),
+        key=lambda link: (ROLE_ORDER.get(link.role, 2), link.pk),
     )
     revealed = revealed or {}
     petitioners = [
@@ -393,7 +428,12 @@ def render_case_page(
         }
         for link in links
     ]
+    visits = list(case.visits.select_related("petitioner", "received_by").order_by("at", "id"))
+    for visit in visits:  # channel and center from the in-process caches, not joined
+        attach_cached_relations(visit, {"channel": Channel}, centers=("center",))
     can_act = can_act_on(user, case)
+    # What the page loads once and the action providers and fragments share (petitions.actions).
+    page = CasePage(user, case, assignments=assignments)
     context = {
         "case": case,
         "facts": case_facts(case),
@@ -402,25 +442,18 @@ def render_case_page(
         "attachments": list(
             case.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")
         ),
-        "visits": list(
-            case.visits.select_related("petitioner", "channel", "center", "received_by").order_by(
-                "at", "id"
-            )
-        ),
-        "events": list(case.events.select_related("actor").order_by("at", "id")),
+        "visits": visits,
+        "events": timeline_rows(case),
         "history": case_history(case),
-        "assignments": list(
-            case.assignments.select_related("department", "handler").order_by(  # type: ignore[attr-defined]
-                "assigned_at", "id"
-            )
-        ),
+        "assignments": page.assignments,
         "transfers": list(
             case.transfers.select_related(  # type: ignore[attr-defined]
                 "from_center", "to_center", "transferred_by"
             ).order_by("transferred_at", "id")
         ),
         "can_act": can_act,
-        "actions": allowed_actions(user, case),
+        "actions": allowed_actions(user, case, page),
+        "case_page": page,
         "may_add_attachment": may_add_attachment(user, case),
         "attachment_form": attachment_form or AttachmentForm(),
     }
@@ -430,7 +463,8 @@ def render_case_page(
 @login_required
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_case_page(request, get_case_for(_user(request), pk))
+    case, assignments = get_case_page_for(_user(request), pk)
+    return render_case_page(request, case, assignments=assignments)
 
 
 # --- personal numbers ----------------------------------------------------------------------------
