@@ -7,10 +7,12 @@ through petitions.services; every read through petitions.selectors / intake.sele
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -31,7 +33,7 @@ from core.errors import DomainError, PermissionDenied
 from core.models import User
 from core.roles import Role
 from petitions.models import Case, FileLookup, Petitioner
-from petitions.selectors import get_case_for
+from petitions.selectors import cases_linking, get_case_for
 from petitions.services import (
     GROUP_VISIT_HEADCOUNT,
     CaseData,
@@ -49,6 +51,7 @@ from petitions.services import (
     register_case,
     report_visit_to_case_center,
 )
+from petitions.states import CaseState
 
 from .forms import (
     BaseRepresentativeFormSet,
@@ -58,6 +61,7 @@ from .forms import (
     RepresentativeFormSet,
 )
 from .selectors import (
+    CASES_SHOWN,
     PetitionerFile,
     case_for_query_code,
     case_registered_with_key,
@@ -154,27 +158,35 @@ def _redirect_to_person(petitioner: Petitioner) -> HttpResponseRedirect:
 
 def _register(request: HttpRequest, user: User) -> HttpResponse:
     petitioner: Petitioner | None = None
+    open_cases: list[Case] = []
     if request.POST.get("petitioner"):
         petitioner = get_petitioner_for(user, request.POST["petitioner"])
         if petitioner is None:
             messages.error(request, _("No such person."))
             return HttpResponseRedirect(reverse("intake:desk"))
-    file = petitioner_file(user, petitioner) if petitioner is not None else None
+        # Only what the form offers (the person's visible open cases); the whole file is read
+        # when the page is shown again (issue 10: the desk's POST in at most 20 queries).
+        open_cases = _open_cases(user, petitioner)
     form = RegistrationForm(
         request.POST,
         request.FILES,
         petitioner=petitioner,
-        open_cases=file.open_cases if file else (),
+        open_cases=open_cases,
         own_center_id=user.center_id,
     )
     reps = RepresentativeFormSet(request.POST, prefix=REPS_PREFIX)
     lookup = LookupForm()
+
+    def again() -> HttpResponse:
+        file = petitioner_file(user, petitioner) if petitioner is not None else None
+        return _render_desk(request, user, lookup=lookup, file=file, form=form, reps=reps)
+
     if not (form.is_valid() and reps.is_valid()):
         if "visit_of" in form.errors and form.open_cases:
             # No choice made (typically a page shown again by the Back button): if what was
             # typed is the matter of an open case, say so before anything else.
             form.open_case_conflict = _same_matter_case(form)
-        return _render_desk(request, user, lookup=lookup, file=file, form=form, reps=reps)
+        return again()
     filled_reps = len(reps.filled_forms())
     if form.is_new_matter and filled_reps > form.cleaned_data["headcount"]:
         # Representatives are among the people who came (issue 13 #6); the service checks too.
@@ -183,18 +195,18 @@ def _register(request: HttpRequest, user: User) -> HttpResponse:
             _("%(reps)d representatives cannot come from %(n)d people: check the headcount.")
             % {"reps": filled_reps, "n": form.cleaned_data["headcount"]},
         )
-        return _render_desk(request, user, lookup=lookup, file=file, form=form, reps=reps)
+        return again()
 
     case = form.selected_case()
     if case is not None and petitioner is not None:
-        return _record_repeat(request, user, form=form, file=file, petitioner=petitioner)
+        return _record_repeat(request, user, form=form, petitioner=petitioner)
 
-    already = case_registered_with_key(user, form.cleaned_data["submission_key"])
-    if already is not None:
-        # The same form again (a double click, or Back and resubmit): the case exists already.
-        return HttpResponseRedirect(reverse("intake:receipt", args=[already.pk]))
-
+    # The one-time key is checked once, under its lock, in the registration's transaction
+    # (petitions.services.submitted_case); before it only where a file found by the typed ID
+    # number would otherwise turn a double submit into a question about that file.
     known = _known_person(user, form) if petitioner is None else None
+    if isinstance(known, HttpResponse):
+        return known
     if known is not None:
         known_file = petitioner_file(user, known)
         if known_file.open_cases:
@@ -221,8 +233,8 @@ def _register(request: HttpRequest, user: User) -> HttpResponse:
         user,
         form=form,
         reps=reps,
-        file=file,
         petitioner=petitioner,
+        open_cases=open_cases if petitioner is not None else None,
         # The typed ID number was just looked up and is on no file (no second look).
         known_absent=petitioner is None
         and known is None
@@ -230,22 +242,40 @@ def _register(request: HttpRequest, user: User) -> HttpResponse:
     )
 
 
-def _known_person(user: User, form: RegistrationForm) -> Petitioner | None:
+def _open_cases(user: User, petitioner: Petitioner) -> list[Case]:
+    """The person's open cases this user may see, newest first, as the file shows them
+    (intake.selectors.petitioner_file): what the form offers for a repeat visit."""
+    return list(
+        cases_linking(user, petitioner)
+        .filter(state__in=CaseState.open_states())
+        .select_related("center", "channel", "purpose", "category__parent")[:CASES_SHOWN]
+    )
+
+
+def _known_person(user: User, form: RegistrationForm) -> Petitioner | HttpResponse | None:
     """The file of a person typed as new: by the ID number, or, without one, by exactly one file
     with the same name and phone number (a person without an ID document registered twice, for
-    example by Back and 登记, must not get a second file and a second case)."""
+    example by Back and 登记, must not get a second file and a second case). When that file
+    exists and the form's one-time key registered a case already (a double submit), the redirect
+    to that case's receipt, with nothing recorded."""
     d = form.cleaned_data
+    known: Petitioner | None = None
     if d.get("id_number"):
         known = find_petitioner_by_id_number(d["id_number"], d["id_type"])
-        if known is not None:
-            # Typing a known ID number identifies the person exactly, as a lookup does.
-            record_file_lookups(actor=user, petitioners=[known], how=FileLookup.How.ID_NUMBER)
-        return known
-    if (d.get("name") or "").strip() and d.get("phone"):
+    elif (d.get("name") or "").strip() and d.get("phone"):
         matches = find_petitioners(user, name=d["name"], phone=d["phone"])
         if len(matches) == 1:
-            return matches[0]
-    return None
+            known = matches[0]
+    if known is None:
+        return None
+    already = case_registered_with_key(user, d["submission_key"])
+    if already is not None:
+        # The same form again (a double click, or Back and resubmit): the case exists already.
+        return HttpResponseRedirect(reverse("intake:receipt", args=[already.pk]))
+    if d.get("id_number"):
+        # Typing a known ID number identifies the person exactly, as a lookup does.
+        record_file_lookups(actor=user, petitioners=[known], how=FileLookup.How.ID_NUMBER)
+    return known
 
 
 def _same_matter_case(form: RegistrationForm, open_cases: Iterable[Case] = ()) -> Case | None:
@@ -292,7 +322,6 @@ def _record_repeat(
     user: User,
     *,
     form: RegistrationForm,
-    file: PetitionerFile | None,
     petitioner: Petitioner,
 ) -> HttpResponse:
     case = form.selected_case()
@@ -324,10 +353,14 @@ def _record_repeat(
             return _redirect_to_person(petitioner)
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _render_desk(request, user, lookup=LookupForm(), file=file, form=form)
+        return _render_desk(
+            request, user, lookup=LookupForm(), file=petitioner_file(user, petitioner), form=form
+        )
     except (PermissionDenied, DomainError) as exc:
         form.add_error(None, str(exc))
-        return _render_desk(request, user, lookup=LookupForm(), file=file, form=form)
+        return _render_desk(
+            request, user, lookup=LookupForm(), file=petitioner_file(user, petitioner), form=form
+        )
     messages.success(
         request,
         _("Repeat visit recorded on case %(number)s.") % {"number": case.number},
@@ -341,16 +374,16 @@ def _register_new_case(
     *,
     form: RegistrationForm,
     reps: BaseRepresentativeFormSet,
-    file: PetitionerFile | None,
     petitioner: Petitioner | None,
+    open_cases: list[Case] | None,
     known_absent: bool = False,
 ) -> HttpResponse:
+    """``open_cases``: those of ``petitioner`` the form offered, read just now (None when the
+    person was typed as new: a file opened here has none, a known one is read by the service)."""
     d = form.cleaned_data
     attachments = [(d.get("attachment_kind") or "other", f) for f in d.get("attachments") or []]
     person = petitioner
     differences: list[FieldDifference] = []
-    # The person's open cases were read with their file just now; a file opened here has none.
-    open_cases: list[Case] | None = list(file.open_cases) if file is not None else None
     person_is_new = False
     try:
         # One transaction: a case the service refuses leaves no half-saved person behind.
@@ -378,25 +411,25 @@ def _register_new_case(
                 new_case_reason=d.get("new_case_reason") or "",
                 open_cases=open_cases,
                 petitioner_is_new=person_is_new,
+                with_warnings=False,  # the desk shows them on the person's file, not after
             )
             if registration.created and d.get("answered_on_spot"):
                 answer_on_spot(actor=user, case=registration.case, answer=d["answer"])
     except OpenCaseExists as exc:
         return _open_case_exists(request, user, form=form, reps=reps, exc=exc, person=person)
-    except ValidationError as exc:
-        _add_service_errors(form, exc)
-        return _render_desk(request, user, lookup=LookupForm(), file=file, form=form, reps=reps)
-    except (PermissionDenied, DomainError) as exc:
-        form.add_error(None, str(exc))
+    except (ValidationError, PermissionDenied, DomainError) as exc:
+        if isinstance(exc, ValidationError):
+            _add_service_errors(form, exc)
+        else:
+            form.add_error(None, str(exc))
+        file = petitioner_file(user, petitioner) if petitioner is not None else None
         return _render_desk(request, user, lookup=LookupForm(), file=file, form=form, reps=reps)
 
     case = registration.case
     if registration.query_code:
-        # The code exists in clear only now (only its hash is stored): keep it for this user's
-        # receipt in their session. Never log it.
-        codes = dict(request.session.get(SESSION_QUERY_CODES, {}))
-        codes[str(case.pk)] = registration.query_code
-        request.session[SESSION_QUERY_CODES] = dict(list(codes.items())[-SESSION_QUERY_CODES_KEPT:])
+        # The code exists in clear only now (only its hash is stored): kept for this session's
+        # receipt (keep_query_code). Never log it.
+        keep_query_code(request, case.pk, registration.query_code)
     if registration.created:
         messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
         if d.get("answered_on_spot"):
@@ -594,13 +627,48 @@ def correct_file(request: HttpRequest, petitioner_id: int) -> HttpResponse:
 # --- the receipt --------------------------------------------------------------------------------
 
 
+def query_code_cache_key(user_id: int, session_key: str, case_id: int) -> str:
+    # The session key hashed (it is the session's credential), with the user: another session,
+    # or this one after a logout, never finds the code.
+    digest = hashlib.sha256(session_key.encode()).hexdigest()
+    return f"intake:query-code:{user_id}:{digest}:{case_id}"
+
+
+def _query_code_key(request: HttpRequest, case_id: int) -> str | None:
+    session_key = request.session.session_key
+    if not session_key or request.user.pk is None:
+        return None
+    return query_code_cache_key(request.user.pk, session_key, case_id)
+
+
+def keep_query_code(request: HttpRequest, case_id: int, code: str) -> None:
+    """Keep a new case's query code, which exists in clear only when it is made, for this
+    session's receipt: in the cache (server side, like the session), for the session's lifetime,
+    so the registration needs no session write (issue 10). Without a session key (not logged in
+    through a session), in the session itself."""
+    key = _query_code_key(request, case_id)
+    if key is not None:
+        cache.set(key, code, timeout=settings.SESSION_COOKIE_AGE)
+        return
+    codes = dict(request.session.get(SESSION_QUERY_CODES, {}))
+    codes[str(case_id)] = code
+    request.session[SESSION_QUERY_CODES] = dict(list(codes.items())[-SESSION_QUERY_CODES_KEPT:])
+
+
+def kept_query_code(request: HttpRequest, case_id: int) -> str | None:
+    """The query code keep_query_code kept for this session's receipt of the case, if any."""
+    key = _query_code_key(request, case_id)
+    code = cache.get(key) if key is not None else None
+    return code or request.session.get(SESSION_QUERY_CODES, {}).get(str(case_id))
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET"])
 def receipt(request: HttpRequest, case_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     case = get_case_for(user, case_id)
-    query_code = request.session.get(SESSION_QUERY_CODES, {}).get(str(case.pk))
+    query_code = kept_query_code(request, case.pk)
     context = {
         "case": case,
         "query_code": query_code,

@@ -722,6 +722,7 @@ def register_case(
     new_case_reason: str = "",
     open_cases: Sequence[Case] | None = None,
     petitioner_is_new: bool = False,
+    with_warnings: bool = True,
     at: datetime | None = None,
 ) -> Registration:
     """Register a new case at the actor's center (intake), with its first visit.
@@ -735,7 +736,8 @@ def register_case(
     open cases that the actor can see, when the caller has just read them (the desk's file; an
     empty list for a file opened in this transaction), to save the query.
     ``petitioner_is_new``: the person's file was opened in the caller's transaction, so they have
-    no other case (no same-matter check, no warnings to read).
+    no other case (no same-matter check, no warnings to read). ``with_warnings=False``: the
+    caller does not show the person's warnings (the desk shows them on the file), none are read.
 
     Queries (issue 10): no savepoint (a failure aborts the caller's transaction, which is all or
     nothing); the code tables and the deadline rule come from the in-process caches; the case is
@@ -895,7 +897,7 @@ def register_case(
     }
     warnings = (
         []
-        if petitioner_is_new
+        if petitioner_is_new or not with_warnings
         else registration_warnings(petitioner, exclude=case, cases=person_cases)
     )
     return Registration(case=case, query_code=code, warnings=warnings)

@@ -72,3 +72,12 @@ def new_case_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def kept_code(client: Any, user: Any, case: Any) -> str | None:
+    """The query code the desk kept for this client's session's receipt of ``case``."""
+    from django.core.cache import cache
+
+    from intake.views import query_code_cache_key
+
+    return cache.get(query_code_cache_key(user.pk, client.session.session_key, case.pk))

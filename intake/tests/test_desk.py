@@ -25,7 +25,7 @@ from petitions.states import CaseState
 from petitions.testing import make_petitioner, register
 from petitions.validation import MAX_ATTACHMENT_BYTES
 
-from .helpers import new_case_data, representatives, valid_id
+from .helpers import kept_code, new_case_data, representatives, valid_id
 
 pytestmark = pytest.mark.django_db
 
@@ -247,7 +247,7 @@ def test_registering_a_new_person_and_case_writes_every_record(desk_client, cast
     assert case.history.get().history_user == cast["reception"]
     assert person.history.get().history_user == cast["reception"]
 
-    code = desk_client.session["intake_query_codes"][str(case.pk)]
+    code = kept_code(desk_client, cast["reception"], case)
     assert check_query_code(case, code)
 
 
