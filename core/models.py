@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -147,9 +147,17 @@ class User(AbstractUser):
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
+        """Read once per request (the user object is loaded per request, never kept across them:
+        a revoked role takes effect on the next request), in a statement written out once
+        rather than built by the ORM on every page (issue 10)."""
         if not self.pk:
             return frozenset()
-        return frozenset(self.roles.values_list("role", flat=True))
+        with connections[self._state.db or DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(
+                f"SELECT role FROM {UserRole._meta.db_table} WHERE user_id = %s",  # noqa: S608
+                [self.pk],
+            )
+            return frozenset(row[0] for row in cursor.fetchall())
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_codes.intersection(roles))

@@ -76,3 +76,53 @@ def test_navigation_labels_follow_the_active_language(cast: dict[str, User]) -> 
     with translation.override("en"):
         assert ">Supervision</a>" in english
     assert ">Supervision</a>" not in chinese
+
+
+def test_unread_count_matches_the_inbox_query(cast: dict[str, User], org) -> None:  # type: ignore[no-untyped-def]
+    from clocks.models import NotificationRead
+    from clocks.notify import notifications_for, unread_count
+    from core.models import DepartmentKind
+
+    police, court, head = cast["police"], cast["court"], cast["head"]
+    city = org.city
+    rows = [
+        Notification(recipient=police, kind=NotificationKind.REMINDER, title="a", body="x"),
+        Notification(
+            audience_center=city,
+            audience_role=Role.OFFICER,
+            kind=NotificationKind.REMINDER,
+            title="b",
+            body="x",
+        ),
+        Notification(
+            audience_center=city,
+            audience_role=Role.OFFICER,
+            audience_department=org.dept(city, DepartmentKind.POLICE),
+            kind=NotificationKind.REMINDER,
+            title="c",
+            body="x",
+        ),
+        Notification(
+            audience_center=org.county_a,
+            audience_role=Role.OFFICER,
+            kind=NotificationKind.REMINDER,
+            title="d",
+            body="x",
+        ),
+        Notification(
+            audience_center=city,
+            audience_role=Role.HEAD,
+            kind=NotificationKind.REMINDER,
+            title="e",
+            body="x",
+        ),
+    ]
+    Notification.objects.bulk_create(rows)
+    NotificationRead.objects.create(notification=rows[1], user=police)
+    nowhere = User.objects.create_user(username="nowhere", password="Test-pass-2026")
+    Notification.objects.create(recipient=nowhere, kind=NotificationKind.REMINDER, title="f")
+    for user in (police, court, head, cast["supervisor"], nowhere):
+        user = User.objects.get(pk=user.pk)
+        expected = notifications_for(user).filter(is_read=False).count()
+        assert unread_count(user) == expected
+    assert unread_count(User.objects.get(pk=police.pk)) == 2
