@@ -65,6 +65,25 @@ def _fresh_table_caches() -> None:
     clear_all()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache() -> None:
+    """Each test starts with an empty Django cache (this xdist worker's Redis database keeps it
+    between tests): per-address rate limits such as the public evaluation page's, cached sessions
+    and receipt codes of earlier tests must not decide this one. Only the cache's own keys are
+    removed; Celery's broker keys in the same database stay."""
+    from django.core.cache import cache
+
+    backend = getattr(cache, "_cache", None)
+    if backend is None or not hasattr(backend, "get_client"):
+        cache.clear()  # not Redis (the embedded smoke test): a file or memory cache
+        return
+    client = backend.get_client(None, write=True)
+    pattern = cache.make_key("*")
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def reference_data(db: None) -> None:
     from core.reference_data import ensure_reference_data
