@@ -14,6 +14,8 @@ cd "$ROOT"
 LOAD_TIME="${LOAD_TIME:-60s}"; LOAD_USERS="${LOAD_USERS:-50}"; PORT="${LOAD_PORT:-8011}"
 export DATABASE_URL="${DATABASE_URL%/*}/${LOAD_DB:-petition_load}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
+# As deployed: DEBUG off (local settings default it on, which keeps every query in memory).
+export DEBUG="${DEBUG:-false}" ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 DB_NAME="${DATABASE_URL##*/}"
 psql "${DATABASE_URL%/*}/postgres" -Atc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1 \
   || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$DB_NAME\""
