@@ -126,3 +126,10 @@ def test_unread_count_matches_the_inbox_query(cast: dict[str, User], org) -> Non
         expected = notifications_for(user).filter(is_read=False).count()
         assert unread_count(user) == expected
     assert unread_count(User.objects.get(pk=police.pk)) == 2
+    # Who each one is for, spelled out rather than "as the inbox says": the court officer gets the
+    # center-wide officer notification, the head the head one, the supervisor none, a user without
+    # a center only what is addressed to them.
+    assert unread_count(User.objects.get(pk=court.pk)) == 1
+    assert unread_count(User.objects.get(pk=head.pk)) == 1
+    assert unread_count(User.objects.get(pk=cast["supervisor"].pk)) == 0
+    assert unread_count(User.objects.get(pk=nowhere.pk)) == 1
