@@ -145,7 +145,9 @@ def get_case_page_for(user: User, pk: int | str) -> tuple[Case, list[Assignment]
         .order_by("assigned_at", "id")
     )
     if not user.is_superuser:
-        roles = user.role_codes
+        # The first two clauses of visible_cases_q, decided on rows already in hand; everything
+        # else (no center, transfers out, reviews) goes through visible_cases_q itself.
+        roles = user.role_codes if user.center_id is not None else frozenset()
         plainly_visible = bool(roles & CENTER_ROLES) and case.center_id in visible_center_ids(user)
         if not plainly_visible and roles & DEPARTMENT_ROLES and user.department_id:
             plainly_visible = any(a.department_id == user.department_id for a in assignments)

@@ -151,3 +151,36 @@ def test_case_page_shows_the_same_actions_and_timeline_with_many_rows(client, or
     assert 'data-action="routing.assignment"' in html
     assert 'data-action="closure.draft"' in html
     assert 'data-action="supervision.extension"' not in html  # already requested
+
+
+def test_case_page_visibility_is_the_selectors_for_every_kind_of_user(client, org, cast):
+    """The case page decides the usual cases on rows in hand; each answer must be the one of
+    cases_visible_to: a user of the department the case is assigned to, center staff of the
+    holding center and above, an officer of a department it is not assigned to (404), and a
+    department user whose center was taken away (404 like the lists, not "assigned, so visible")."""
+    from conftest import make_user
+    from core.roles import Role
+    from petitions.selectors import cases_visible_to
+
+    case = _handling_case(org, cast)
+    centerless = make_user(
+        "centerless", org.city, [Role.OFFICER], org.dept(org.city, DepartmentKind.POLICE)
+    )
+    centerless.center = None
+    centerless.save(update_fields=["center"])
+    for user in [
+        cast["police"],
+        cast["head"],
+        cast["supervisor"],
+        cast["province_supervisor"],
+        cast["procuratorate"],
+        cast["county_police"],
+        cast["outsider"],
+        centerless,
+    ]:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        status = client.get(f"/cases/{case.pk}/").status_code
+        visible = cases_visible_to(type(user).objects.get(pk=user.pk)).filter(pk=case.pk).exists()
+        assert status == (200 if visible else 404), user.username
+    client.force_login(centerless, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(f"/cases/{case.pk}/").status_code == 404
