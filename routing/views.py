@@ -42,6 +42,7 @@ from core.listing import (
 )
 from core.models import User
 from core.roles import Role
+from petitions.actions import Action, CasePage, case_actions
 from petitions.models import Case
 from petitions.selectors import can_act_on, get_case_for
 from petitions.services import add_attachment
@@ -806,6 +807,7 @@ def _render_assignment(
     is_lead = assignment.role == AssignmentRole.LEAD
     now = timezone.now()
     context = {
+        "next_steps": _next_steps(user, case),
         "assignment": assignment,
         "case": case,
         "is_lead": is_lead,
@@ -838,6 +840,18 @@ def _render_assignment(
         "attachment_form": forms_override.get("attachment") or AssignmentAttachmentForm(),
     }
     return render(request, "routing/assignment_detail.html", context, status=status)
+
+
+def _next_steps(user: User, case: Case) -> list[Action]:
+    """What the officer can do next on the case, offered where the officer is (after 签收 and
+    受理 the work moves on to the reply and, when needed, an extension): the case page's own
+    actions (petitions.actions), so both pages offer the same steps under the same conditions.
+    Routing's actions are this page's forms and are left out."""
+    return [
+        a
+        for a in case_actions(user, case, CasePage(user, case))
+        if not a.name.startswith("routing.")
+    ]
 
 
 @never_cache

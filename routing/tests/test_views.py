@@ -686,6 +686,38 @@ def test_accepting_offers_the_acceptance_notice(org, cast, case):
     assert case.state == CaseState.HANDLING
 
 
+def test_accepted_assignment_offers_the_next_steps_of_the_case(org, cast, case):
+    """After 签收 and 受理 the officer's page offers the reply and the extension request (the
+    case page's own actions), not "no further action"."""
+    lead, _assist = assign(org, cast, case)
+    sign_for_assignment(actor=cast["police"], assignment=lead)
+    accept_assignment(actor=cast["police"], assignment=lead)
+    page = client_for(cast["police"]).get(reverse("routing:assignment_detail", args=[lead.pk]))
+    body = page.content.decode()
+    assert 'data-testid="next-steps"' in body
+    assert "No further action on this assignment." not in body
+    steps = {a.name: a.url for a in page.context["next_steps"]}
+    assert steps["closure.draft"] == reverse("closure:case", args=[case.pk]) + "#reply"
+    assert steps["supervision.extension"] == (
+        reverse("supervision_case:detail", args=[case.pk]) + "#extensions"
+    )
+    assert not any(name.startswith("routing.") for name in steps)  # this page's own forms
+    for url in steps.values():
+        assert f'href="{url}"' in body
+    # the links lead to working pages with the forms named
+    client = client_for(cast["police"])
+    assert 'id="reply"' in client.get(reverse("closure:case", args=[case.pk])).content.decode()
+    assert 'id="extensions"' in (
+        client.get(reverse("supervision_case:detail", args=[case.pk])).content.decode()
+    )
+
+
+def test_pending_assignment_offers_no_next_steps_before_it_is_accepted(org, cast, case):
+    lead, _assist = assign(org, cast, case)
+    page = client_for(cast["police"]).get(reverse("routing:assignment_detail", args=[lead.pk]))
+    assert [a.name for a in page.context["next_steps"]] == []
+
+
 def test_signing_twice_shows_the_services_message(org, cast, case):
     lead, _assist = assign(org, cast, case)
     sign_for_assignment(actor=cast["police"], assignment=lead)
