@@ -142,7 +142,7 @@ class SupervisionOrderForm(CaseForm):
         label=_("Addressed to"),
         queryset=Department.objects.none(),
         required=False,
-        empty_label=_("Whoever holds the case (lead department or triage)"),
+        empty_label=_("The lead department (screening while the case is unassigned)"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -92,7 +92,7 @@ class SupervisionOrderInputSerializer(serializers.Serializer):
         str(
             _(
                 "Department id: a department with a part in the case. Leave out to address "
-                "whoever holds the case (the lead department, or triage)."
+                "the lead department (screening while the case is unassigned)."
             )
         )
     )

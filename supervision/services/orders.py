@@ -136,9 +136,12 @@ def issue_supervision_order(
     due_at: datetime,
     department: Department | None = None,
 ) -> SupervisionOrder:
-    """督办单: a written order with its own response date, to a department of the case's center
-    (or, without one, to whoever holds the case). Its clock runs in the deadline sweep, so an
-    unanswered order warns, goes overdue and escalates like any statutory clock."""
+    """督办单: a written order with its own response date, to a department of the case's center.
+    Without one chosen it goes to the lead department holding the case at issue time, which is
+    stored: the order names its addressee (致 公安局), as the paper form does, and keeps naming it
+    if the case later moves. Only an unassigned case's order has no department (it goes to the
+    center's screening). Its clock runs in the deadline sweep, so an unanswered order warns,
+    goes overdue and escalates like any statutory clock."""
     _require_supervisor(actor, case, _("issue supervision orders"))
     requirement = _required_text(requirement, "requirement", _("Write what the order requires."))
     now = timezone.now()
@@ -148,6 +151,9 @@ def issue_supervision_order(
     with transaction.atomic():
         locked = _lock_case(case)
         _require_open(locked)
+        if department is None:
+            lead = lead_assignment(locked)  # read under the case lock: no reassignment races it
+            department = lead.department if lead is not None else None
         key = _order_clock_key(locked, department)
         if Deadline.objects.filter(
             case_id=locked.pk,

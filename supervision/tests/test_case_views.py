@@ -254,6 +254,25 @@ def test_order_with_a_past_date_is_a_form_error(cast, handling):
     assert not SupervisionOrder.objects.exists()
 
 
+def test_an_order_without_a_chosen_department_names_the_lead_department(org, cast, handling):
+    """督办单 致 公安局: the order names the department holding the case when it was issued, not
+    "whoever holds the case"; in Chinese as in English."""
+    police = org.dept(org.city, DepartmentKind.POLICE)
+    response = client_for(cast["supervisor"]).post(
+        url("issue_order", handling.pk),
+        {"order-requirement": "三日内报告进展", "order-due": due_in(5), "order-department": ""},
+    )
+    assert response.status_code == 302
+    order = SupervisionOrder.objects.get(case=handling)
+    assert order.department == police
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(cast["supervisor"])
+    body = client.get(page(handling)).content.decode()
+    addressee = re.search(r'data-testid="order-addressee">([^<]*)<', body)
+    assert addressee is not None and addressee.group(1) == police.name
+    assert "当前持有该信访件者" not in body
+
+
 def test_another_department_cannot_answer_the_order(org, cast, handling):
     order = issue_supervision_order(
         actor=cast["supervisor"],

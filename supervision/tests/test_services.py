@@ -378,6 +378,11 @@ def test_lead_department_answers_an_order_addressed_to_no_department(org, cast):
     order = issue_supervision_order(
         actor=cast["supervisor"], case=case, requirement="报告", due_at=later(5)
     )
+    police = org.dept(org.city, DepartmentKind.POLICE)
+    # named at issue time (致 公安局), its clock on the lead's assignment like a chosen department's
+    assert order.department == police
+    clock = order_deadline(order)
+    assert clock.assignment_id == Assignment.objects.get(case=case, department=police).pk
     assert respond_to_order(actor=cast["head"], order=order, response="已处理").state == (
         OrderState.RESPONDED
     )
