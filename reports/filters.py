@@ -9,6 +9,7 @@ other filters are plain choices: a value outside the scope is "not a valid choic
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.forms.models import ModelChoiceIterator
 from django.http import Http404, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,6 +52,50 @@ class IdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )
         return super().to_python(value)
+
+
+class CategoryTreeIterator(ModelChoiceIterator):
+    """Content categories in the order of the front desk and triage (intake.forms.
+    category_choices): each top-level category in (sort_order, code) order, its sub-categories
+    under it in an optgroup. The model's own ordering (sort_order, code) interleaves parents and
+    children, since each level numbers its rows from 0. Unlike the desk, the parent itself is
+    a choice here ("all of it"): a report filtered by it counts its sub-categories too. Inactive
+    categories stay: past periods hold cases filed under them. One query, no per-row parent."""
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        rows = list(self.queryset.order_by("sort_order", "code"))
+        children: dict[int, list[ContentCategory]] = {}
+        for row in rows:
+            if row.parent_id is not None:
+                children.setdefault(row.parent_id, []).append(row)
+        placed: set[int] = set()
+        for row in rows:
+            if row.parent_id is not None:
+                continue
+            placed.add(row.pk)
+            kids = children.get(row.pk, [])
+            if not kids:
+                yield (str(row.pk), row.name)
+                continue
+            placed.update(k.pk for k in kids)
+            yield (
+                row.name,
+                [(str(row.pk), _("%(name)s (all)") % {"name": row.name})]
+                + [(str(k.pk), k.name) for k in kids],
+            )
+        # deeper levels, should an administrator add them: after the tree, by their own order
+        by_pk = {row.pk: row for row in rows}
+        for row in rows:
+            if row.pk not in placed:
+                parent = by_pk.get(row.parent_id) if row.parent_id else None
+                label = f"{parent.name} / {row.name}" if parent else row.name
+                yield (str(row.pk), label)
+
+
+class CategoryChoiceField(IdChoiceField):
+    iterator = CategoryTreeIterator
 
 
 def may_view_reports(user: User) -> bool:
@@ -168,7 +214,7 @@ class ReportFilterForm(forms.Form):
     channel = IdChoiceField(
         label=gettext_lazy("Channel"), required=False, queryset=Channel.objects.all()
     )
-    category = IdChoiceField(
+    category = CategoryChoiceField(
         label=gettext_lazy("Content category"),
         required=False,
         queryset=ContentCategory.objects.all(),
