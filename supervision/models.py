@@ -226,6 +226,15 @@ class ExtensionRequest(models.Model):
     class Meta:
         verbose_name = _("extension request")
         verbose_name_plural = _("extension requests")
+        indexes = [
+            # the department head's inbox: pending requests (supervision.selectors
+            # pending_extensions_for), a handful among all the requests ever made
+            models.Index(
+                fields=["requested_at"],
+                condition=models.Q(state="pending"),
+                name="extension_pending_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(days__gte=1, days__lte=30), name="extension_at_most_30_days"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from django.db.models import BigIntegerField, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -31,11 +31,14 @@ from clocks.deadlines import days_remaining
 from clocks.models import Deadline, EscalationStep, WarningLevel
 from clocks.sweep import _thresholds
 from core.models import Center, Department, User
+from core.roles import Role
 from core.selectors import centers_visible_to
 from intake.models import LeaderDuty
 from petitions.models import Case
 from petitions.states import CaseState
 from routing.models import ACTIVE_ASSIGNMENT_STATES, Assignment, AssignmentRole
+
+from .models import ExtensionRequest, ExtensionState
 
 # The levels the dashboard counts, worst first (the column order of every table).
 AT_RISK_LEVELS: tuple[str, ...] = (
@@ -510,4 +513,31 @@ def duty_roster(user: User, *, today: date, days: int = DUTY_ROSTER_DAYS) -> lis
         )
         .select_related("leader")
         .order_by("date")
+    )
+
+
+# --- the department head's pending extension requests (Art 34) --------------------------------------
+
+PENDING_EXTENSIONS_SHOWN = 50
+
+
+def pending_extensions_for(user: User) -> list[ExtensionRequest]:
+    """Extension requests awaiting this head's decision: pending, on a handling clock still
+    running, on a case whose active lead department is the head's (the one whose head decides,
+    supervision.services.extensions.decide_extension). Oldest first, the head's inbox lists them
+    with a link to decide; one query, with the case, the requester and the clock."""
+    if not user.department_id or not (user.is_superuser or user.has_role(Role.HEAD)):
+        return []
+    lead_here = Assignment.objects.filter(
+        case_id=OuterRef("case_id"),
+        role=AssignmentRole.LEAD,
+        state__in=ACTIVE_ASSIGNMENT_STATES,
+        department_id=user.department_id,
+    )
+    return list(
+        ExtensionRequest.objects.filter(
+            Exists(lead_here), state=ExtensionState.PENDING, deadline__met_at__isnull=True
+        )
+        .select_related("case", "requested_by", "deadline")
+        .order_by("requested_at", "pk")[:PENDING_EXTENSIONS_SHOWN]
     )

@@ -3,6 +3,8 @@
 - ``{% unread_notification_count as n %}`` for the notification badge in the page header: one COUNT
   query per request however many times a page asks (the badge and the dashboard both show it),
   the first answer being kept on the request.
+- ``{% pending_extensions %}`` on the department inbox (routing, which does not import
+  supervision): a head's extension requests awaiting decision, each with a link to decide.
 - ``days|days_overdue`` for the warning-level tag: whole days overdue from
   ``deadlines.days_remaining`` (at least 1, as a clock past due by minutes is one day late).
 """
@@ -15,6 +17,8 @@ from django import template
 
 from clocks.notify import unread_count
 from core.models import User
+
+from ..selectors import pending_extensions_for
 
 register = template.Library()
 
@@ -41,3 +45,12 @@ def days_overdue(days: Any) -> int:
         return max(-int(days), 1)
     except (TypeError, ValueError):
         return 1
+
+
+@register.inclusion_tag("supervision/_pending_extensions.html", takes_context=True)
+def pending_extensions(context: Any) -> dict[str, Any]:
+    """A department head's extension requests awaiting decision (Art 34), listed in the inbox.
+    No query for anyone but a head."""
+    user = context.get("user")
+    requests = pending_extensions_for(user) if isinstance(user, User) else []
+    return {"requests": requests}
