@@ -38,7 +38,7 @@ from petitions.models import Case
 from petitions.states import CaseState
 from routing.models import ACTIVE_ASSIGNMENT_STATES, Assignment, AssignmentRole
 
-from .models import ExtensionRequest, ExtensionState
+from .models import ExtensionRequest, ExtensionState, LeaderResponsibility
 
 # The levels the dashboard counts, worst first (the column order of every table).
 AT_RISK_LEVELS: tuple[str, ...] = (
@@ -540,4 +540,23 @@ def pending_extensions_for(user: User) -> list[ExtensionRequest]:
         )
         .select_related("case", "requested_by", "deadline")
         .order_by("requested_at", "pk")[:PENDING_EXTENSIONS_SHOWN]
+    )
+
+
+# --- the leader's own key cases (包案) ---------------------------------------------------------------
+
+OWN_RESPONSIBILITIES_SHOWN = 50
+
+
+def responsibilities_of(user: User) -> list[LeaderResponsibility]:
+    """The leader responsibilities (包案) naming this user as the responsible leader: unresolved
+    first, soonest due first, then the resolved ones, latest first. Only a leader can be named
+    (supervision.services.leader), so no query for anyone else. One query, served by
+    leaderresp_leader_idx."""
+    if not user.has_role(Role.LEADER):
+        return []
+    return list(
+        LeaderResponsibility.objects.filter(leader_id=user.pk)
+        .select_related("case", "handler")
+        .order_by("is_resolved", "due_at", "-resolved_at", "pk")[:OWN_RESPONSIBILITIES_SHOWN]
     )

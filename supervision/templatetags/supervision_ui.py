@@ -5,6 +5,7 @@
   the first answer being kept on the request.
 - ``{% pending_extensions %}`` on the department inbox (routing, which does not import
   supervision): a head's extension requests awaiting decision, each with a link to decide.
+- ``{% own_responsibilities %}`` on the home page (core): a leader's own key cases (包案).
 - ``days|days_overdue`` for the warning-level tag: whole days overdue from
   ``deadlines.days_remaining`` (at least 1, as a clock past due by minutes is one day late).
 """
@@ -14,11 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from clocks.notify import unread_count
 from core.models import User
+from core.roles import Role
+from routing.selectors import clock_for
 
-from ..selectors import pending_extensions_for
+from ..selectors import pending_extensions_for, responsibilities_of
 
 register = template.Library()
 
@@ -54,3 +58,17 @@ def pending_extensions(context: Any) -> dict[str, Any]:
     user = context.get("user")
     requests = pending_extensions_for(user) if isinstance(user, User) else []
     return {"requests": requests}
+
+
+@register.inclusion_tag("supervision/_own_responsibilities.html", takes_context=True)
+def own_responsibilities(context: Any) -> dict[str, Any]:
+    """The leader's own key cases (包案) on the home page, each with its due date's clock while
+    unresolved and a link to the case's responsibility section. No query for anyone but a
+    leader."""
+    user = context.get("user")
+    found = responsibilities_of(user) if isinstance(user, User) else []
+    now = timezone.now()
+    return {
+        "is_leader": isinstance(user, User) and user.has_role(Role.LEADER),
+        "rows": [(r, None if r.is_resolved else clock_for(r.due_at, now)) for r in found],
+    }
