@@ -20,7 +20,7 @@ def test_seed_demo_is_idempotent():
     call_command("seed_demo")
     first = counts()
     call_command("seed_demo")
-    assert counts() == first == (4, 16, 11, 11)
+    assert counts() == first == (4, 16, 53, 53)
 
 
 @pytest.mark.django_db

@@ -9,7 +9,8 @@ from demo.organisation import DEMO_PASSWORD, DEMO_USERS, seed_organisation, seed
 
 class Command(BaseCommand):
     help = (
-        "Create the demo organisation and one user per role (idempotent); optionally N bulk cases."
+        "Create the demo organisation and its users, every role at every center (idempotent); "
+        "optionally N bulk cases and the work waiting for every demo user."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,6 +22,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch", type=int, default=5000, help="rows per bulk insert")
         parser.add_argument(
+            "--no-worklist",
+            action="store_true",
+            help="with --cases: do not add the cases waiting for every demo user (demo.worklist)",
+        )
+        parser.add_argument(
             "--no-report-counters",
             action="store_true",
             help="do not build the daily report counters after generating cases",
@@ -30,7 +36,8 @@ class Command(BaseCommand):
         centers = seed_organisation()
         seed_users(centers)
         self.stdout.write(
-            f"Demo organisation: {len(centers)} centers; users: {', '.join(DEMO_USERS)} "
+            f"Demo organisation: {len(centers)} centers; {len(DEMO_USERS)} users "
+            f"(reception, police, head, prov_supervisor, jx_court_head, … see README) "
             f"(password {DEMO_PASSWORD})"
         )
         if options["cases"]:
@@ -40,6 +47,17 @@ class Command(BaseCommand):
                 options["cases"], seed=options["seed"], batch=options["batch"], stdout=self.stdout
             )
             self.stdout.write(f"Generated {made} demo cases.")
+            if not options["no_worklist"]:
+                import time
+
+                from demo.worklist import seed_worklist
+
+                started = time.perf_counter()
+                work = seed_worklist(centers)
+                self.stdout.write(
+                    f"Work waiting for every demo user: {work} cases through the services "
+                    f"({time.perf_counter() - started:.1f} s)."
+                )
             if not options["no_report_counters"]:
                 self.build_report_counters()
 
