@@ -76,6 +76,10 @@ logger = logging.getLogger(__name__)
 DESK_ROLES = (Role.RECEPTION, Role.TRIAGE)
 SESSION_QUERY_CODES = "intake_query_codes"
 SESSION_QUERY_CODES_KEPT = 20
+# The last lookup's typed criteria, kept server side so that its answer is a GET page (POST /
+# redirect / GET: Back after registering returns to the desk, not to a resubmission prompt) and
+# ID and phone numbers stay out of URLs and access logs.
+SESSION_LAST_LOOKUP = "intake_last_lookup"
 REPS_PREFIX = "reps"
 
 # Public status page: attempts per client address and window. The query code has 32^8 values;
@@ -118,6 +122,8 @@ def desk(request: HttpRequest) -> HttpResponse:
         return _render_desk(request, user, lookup=lookup, file=file, form=form)
     if request.GET.get("new") == "1":
         return _render_desk(request, user, lookup=lookup, form=RegistrationForm())
+    if request.GET.get("lookup") == "1":
+        return _lookup_answer(request, user)
     return _render_desk(request, user, lookup=lookup)
 
 
@@ -138,14 +144,37 @@ def _lookup(request: HttpRequest, user: User) -> HttpResponse:
     )
     if len(matches) == 1:
         return _redirect_to_person(matches[0])
+    # Several people, or nobody: the answer is the GET page below, with the criteria in the
+    # session (server side), so that Back from the receipt lands on a page, not on a POST.
+    request.session[SESSION_LAST_LOOKUP] = {
+        "id_number": data["id_number"],
+        "name": data["name"],
+        "phone": data["phone"],
+    }
+    return HttpResponseRedirect(reverse("intake:desk") + "?lookup=1")
+
+
+def _lookup_answer(request: HttpRequest, user: User) -> HttpResponse:
+    """The answer to this session's last lookup (_lookup): the people it matches, or the form for
+    a new person with what the clerk typed. Run again here, so that a file opened since (by a
+    colleague, or by this clerk's registration before pressing Back) is found rather than offered
+    a second time."""
+    data = request.session.get(SESSION_LAST_LOOKUP)
+    if not isinstance(data, dict):
+        return HttpResponseRedirect(reverse("intake:desk"))
+    criteria = {k: str(data.get(k) or "") for k in ("id_number", "name", "phone")}
+    lookup = LookupForm(initial=criteria)
+    matches = find_petitioners(user, **criteria)
+    if len(matches) == 1:
+        return _redirect_to_person(matches[0])
     if matches:
         return _render_desk(request, user, lookup=lookup, matches=matches)
     # Nobody on file: open the form for a new person with what the clerk already typed.
     initial: dict[str, Any] = {}
-    if data["id_number"]:
-        initial["id_number"] = data["id_number"]
+    if criteria["id_number"]:
+        initial["id_number"] = criteria["id_number"]
     else:
-        initial.update(name=data["name"], phone=data["phone"])
+        initial.update(name=criteria["name"], phone=criteria["phone"])
     form = RegistrationForm(initial=initial)
     return _render_desk(request, user, lookup=lookup, form=form, not_found=True)
 
@@ -518,8 +547,27 @@ def _render_desk(
         "today": today,
         "reps_open": reps_open,
         "group_headcount": GROUP_VISIT_HEADCOUNT,
+        "history_url": _history_url(request, file, form),
     }
     return render(request, "intake/desk.html", context)
+
+
+def _history_url(
+    request: HttpRequest, file: PetitionerFile | None, form: RegistrationForm | None
+) -> str:
+    """For a page shown in answer to a POST (a form with errors, or a question to answer before
+    registering), the GET address of the same step of the desk: intake.js puts it in place of
+    the POST in the browser's history (history.replaceState), so that Back after the
+    registration that follows returns to the desk instead of asking to resubmit a form.
+    Empty for a GET page."""
+    if request.method != "POST":
+        return ""
+    base = reverse("intake:desk")
+    if file is not None:
+        return base + "?" + urlencode({"petitioner": file.petitioner.pk})
+    if form is not None:
+        return base + "?new=1"
+    return base
 
 
 def _set_autofocus(lookup: LookupForm, form: RegistrationForm | None) -> None:

@@ -103,7 +103,9 @@ def test_lookup_by_name_and_phone_finds_the_person(desk_client, cast):
 def test_lookup_by_name_needs_the_exact_phone(desk_client, cast):
     make_petitioner(cast["reception"], name="钱七", id_number=valid_id(), phone="13600005678")
     response = desk_client.post(
-        DESK, {"action": "lookup", "lookup-name": "钱七", "lookup-phone": "13600005679"}
+        DESK,
+        {"action": "lookup", "lookup-name": "钱七", "lookup-phone": "13600005679"},
+        follow=True,
     )
     assert response.status_code == 200 and response.context["not_found"]
     form = response.context["form"]
@@ -113,9 +115,50 @@ def test_lookup_by_name_needs_the_exact_phone(desk_client, cast):
 def test_unknown_id_number_opens_the_form_for_a_new_person_prefilled(desk_client):
     number = valid_id()
     response = desk_client.post(DESK, {"action": "lookup", "lookup-id_number": number})
+    # POST / redirect / GET (issue 17 §4 #1): the answer is a page of its own, the number kept
+    # server side, never in the address
+    assert response.status_code == 302
+    assert response["Location"] == "/desk/?lookup=1" and number not in response["Location"]
+    response = desk_client.get(response["Location"])
     assert response.status_code == 200 and response.context["not_found"]
     assert response.context["form"].initial["id_number"] == number
     assert response.context["file"] is None
+    assert response.context["history_url"] == ""
+
+
+def test_the_lookup_answer_finds_a_file_opened_since(desk_client, cast):
+    number = valid_id()
+    desk_client.post(DESK, {"action": "lookup", "lookup-id_number": number})
+    person = make_petitioner(cast["reception"], id_number=number)
+    response = desk_client.get("/desk/?lookup=1")
+    assert response.status_code == 302
+    assert response["Location"] == f"/desk/?petitioner={person.pk}"
+
+
+def test_several_matches_are_listed_on_a_get_page(desk_client, cast):
+    for _ in range(2):
+        make_petitioner(cast["reception"], name="周九", id_number=valid_id(), phone="13600001111")
+    response = desk_client.post(
+        DESK,
+        {"action": "lookup", "lookup-name": "周九", "lookup-phone": "13600001111"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/desk/?lookup=1", 302)]
+    assert len(response.context["matches"]) == 2
+
+
+def test_the_lookup_answer_without_a_lookup_is_the_empty_desk(desk_client):
+    response = desk_client.get("/desk/?lookup=1")
+    assert response.status_code == 302 and response["Location"] == "/desk/"
+
+
+def test_a_form_shown_again_after_a_post_names_its_get_address(desk_client):
+    """intake.js replaces the POST in the browser's history with this address, so that Back
+    after the registration that follows lands on the desk (tests/browser/test_desk_back.py)."""
+    response = desk_client.post(DESK, new_case_data(request=""))
+    assert response.status_code == 200 and response.context["form"].errors
+    assert response.context["history_url"] == "/desk/?new=1"
+    assert 'data-history-url="/desk/?new=1"' in response.content.decode()
 
 
 def test_lookup_without_id_or_name_and_phone_is_an_error(desk_client):

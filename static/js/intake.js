@@ -71,6 +71,14 @@
   // Coming back with the Back button restores the page from cache with its buttons disabled.
   window.addEventListener("pageshow", function (event) { if (event.persisted) releaseForms(); });
 
+  // A page shown in answer to a POST (a form with errors, a question before registering) takes
+  // the GET address of the same desk step in the history: Back after the registration then
+  // returns to the desk rather than to Chromium's "Confirm Form Resubmission" page.
+  var historyUrl = document.querySelector("[data-history-url]");
+  if (historyUrl && window.history.replaceState) {
+    window.history.replaceState(null, "", historyUrl.dataset.historyUrl);
+  }
+
   var register = document.getElementById("register-form");
   if (register) {
     wireVisitChoice(register);
