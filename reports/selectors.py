@@ -215,15 +215,29 @@ def overdue_by_department(f: ReportFilters, now: datetime | None = None) -> list
     counts = dict(rows)
     names = _department_names([k for k in counts if k is not None])
     result = [
-        {"department": k, "name": names.get(k, "") if k else str(_("Not assigned")), "count": n}
+        {"department": k, **(names.get(k, _NO_NAMES) if k else _not_assigned()), "count": n}
         for k, n in counts.items()
     ]
     return sorted(result, key=lambda r: (-r["count"], r["name"]))
 
 
-def _department_names(ids: Sequence[int]) -> dict[int, str]:
+_NO_NAMES = {"name": "", "center_name": "", "department_name": ""}
+
+
+def _not_assigned() -> dict[str, str]:
+    label = str(_("Not assigned"))
+    return {"name": label, "center_name": "", "department_name": label}
+
+
+def _department_names(ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The full name ("center · department") and its two parts, so that a chart can label a
+    bar by the part that tells the departments apart (reports.charts.department_labels)."""
     return {
-        d.pk: f"{d.center.name} · {d.name}"
+        d.pk: {
+            "name": f"{d.center.name} · {d.name}",
+            "center_name": d.center.name,
+            "department_name": d.name,
+        }
         for d in Department.objects.filter(pk__in=ids).select_related("center")
     }
 
@@ -261,7 +275,7 @@ def by_department(f: ReportFilters, now: datetime | None = None) -> list[dict[st
             assigned[k] = assigned.get(k, 0) + v
     names = _department_names(sorted(assigned))
     rows = [
-        {"department": pk, "name": names.get(pk, ""), "assigned": n} for pk, n in assigned.items()
+        {"department": pk, **names.get(pk, _NO_NAMES), "assigned": n} for pk, n in assigned.items()
     ]
     return sorted(rows, key=lambda r: (-r["assigned"], r["name"]))
 
@@ -487,7 +501,7 @@ def overdue_cases(
             kind=str(kinds.get(r["kind"], r["kind"])),
             due_at=r["due"],
             days=max(1, (now - r["due"]).days + (1 if (now - r["due"]).seconds else 0)),
-            department=names.get(r["dept"], str(_("Not assigned"))),
+            department=names[r["dept"]]["name"] if r["dept"] in names else str(_("Not assigned")),
         )
         for r in rows
     ]

@@ -33,6 +33,7 @@ from core.pdf import build_document
 from petitions.validation import MAX_TEXT_LENGTH
 
 from .cache import cached
+from .charts import department_labels, is_empty, month_labels
 from .filters import CHINA_TZ, ReportFilterForm, ReportFilters, may_view_reports, parse_filters
 from .indicators import COUNT_LABELS, compute_cached, format_rate
 from .ledger import COLUMNS, DEFAULT_COLUMNS, STATE_CHOICES, may_export_full_ids
@@ -105,7 +106,7 @@ def index(request: HttpRequest) -> HttpResponse:
         now = timezone.now()
         report = compute_cached(filters, now=now)
         trend, aging, centers, overdue, departments = cached(
-            "charts",
+            "charts.v2",  # v2: department rows carry their name's parts
             filters,
             lambda: (
                 monthly_trend(filters),
@@ -123,6 +124,12 @@ def index(request: HttpRequest) -> HttpResponse:
             )
             for key, low, high in AGE_BUCKETS
         }
+        trend = month_labels([dict(r) for r in trend])
+        departments = department_labels([dict(r) for r in departments])
+        overdue = department_labels([dict(r) for r in overdue])
+        aging_rows = [
+            {"bucket": str(aging_labels[a["bucket"]]), "count": a["count"]} for a in aging
+        ]
         chart_data = {
             "labels": {
                 "registered": _("Registered"),
@@ -134,9 +141,7 @@ def index(request: HttpRequest) -> HttpResponse:
             },
             "trend": trend,
             "by_department": departments,
-            "aging": [
-                {"bucket": str(aging_labels[a["bucket"]]), "count": a["count"]} for a in aging
-            ],
+            "aging": aging_rows,
             "by_center": centers,
             "overdue": overdue,
         }
@@ -145,10 +150,17 @@ def index(request: HttpRequest) -> HttpResponse:
             count_rows=[(k, COUNT_LABELS[k], v) for k, v in report.counts.items()],
             trend=trend,
             by_department=departments,
-            aging=chart_data["aging"],
+            aging=aging_rows,
             by_center=centers,
             overdue=overdue,
             chart_data=chart_data,
+            empty={
+                "trend": is_empty(trend, "registered", "closed"),
+                "by_department": is_empty(departments, "assigned"),
+                "aging": is_empty(aging_rows, "count"),
+                "by_center": is_empty(centers, "count"),
+                "overdue": is_empty(overdue, "count"),
+            },
         )
     return render(request, "reports/index.html", context)
 

@@ -13,41 +13,65 @@
 
   function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
 
-  function barOption(names, series, horizontal) {
-    var category = { type: "category", data: names, axisLabel: { interval: 0, width: 120, overflow: "truncate" } };
+  // categories: the full values (tooltip header, axis-label hover); labels: what the axis
+  // prints (short department names, "3月"), computed on the server (reports/charts.py).
+  function barOption(categories, labels, series, horizontal) {
+    var labelOf = {};
+    categories.forEach(function (c, i) { labelOf[c] = labels[i]; });
+    var axisLabel = {
+      formatter: function (v) { return Object.prototype.hasOwnProperty.call(labelOf, v) ? labelOf[v] : v; },
+      hideOverlap: true
+    };
+    if (horizontal) {
+      axisLabel.interval = 0;
+      axisLabel.width = 150;
+      axisLabel.overflow = "truncate";
+    } else if (categories.length > 24) {
+      axisLabel.rotate = 45;  // a long period: slanted, and ECharts leaves out what would overlap
+    }
+    // numbers on every bar and point run together on a long axis: the tooltip and the table
+    // beside the chart have them
+    var valueLabels = horizontal || categories.length <= 12;
+    // triggerEvent: hovering an axis label shows its full value in the tooltip
+    var category = { type: "category", data: categories, axisLabel: axisLabel, triggerEvent: true, inverse: !!horizontal };
     var value = { type: "value", minInterval: 1 };
     return {
       color: PALETTE,
       animation: false,
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: series.length > 1 ? { top: 0 } : undefined,
-      grid: { left: horizontal ? 140 : 40, right: 16, top: series.length > 1 ? 30 : 12, bottom: 30, containLabel: !horizontal },
+      grid: { left: 8, right: horizontal ? 40 : 16, top: series.length > 1 ? 30 : 12, bottom: 8, containLabel: true },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? category : value,
       series: series.map(function (s) {
-        return { name: s.name, type: s.type || "bar", data: s.data, label: { show: true, position: horizontal ? "right" : "top" } };
+        return { name: s.name, type: s.type || "bar", data: s.data, label: { show: valueLabels, position: horizontal ? "right" : "top" } };
       })
     };
   }
+
+  function pluck(rows, key) { return rows.map(function (r) { return r[key]; }); }
 
   function options(data) {
     var L = data.labels || {};
     return {
       trend: barOption(
-        data.trend.map(function (r) { return r.month; }),
+        pluck(data.trend, "month"),
+        pluck(data.trend, "label"),
         [
-          { name: L.registered, data: data.trend.map(function (r) { return r.registered; }) },
-          { name: L.closed, type: "line", data: data.trend.map(function (r) { return r.closed; }) }
+          { name: L.registered, data: pluck(data.trend, "registered") },
+          { name: L.closed, type: "line", data: pluck(data.trend, "closed") }
         ]
       ),
       by_department: barOption(
-        data.by_department.map(function (r) { return r.name; }),
-        [{ name: L.assigned, data: data.by_department.map(function (r) { return r.assigned; }) }],
+        pluck(data.by_department, "name"),
+        pluck(data.by_department, "label"),
+        [{ name: L.assigned, data: pluck(data.by_department, "assigned") }],
         true
       ),
       aging: barOption(
-        data.aging.map(function (r) { return r.bucket; }),
-        [{ name: L.open, data: data.aging.map(function (r) { return r.count; }) }]
+        pluck(data.aging, "bucket"),
+        pluck(data.aging, "bucket"),
+        [{ name: L.open, data: pluck(data.aging, "count") }]
       ),
       by_center: {
         color: PALETTE,
@@ -60,11 +84,40 @@
         }]
       },
       overdue: barOption(
-        data.overdue.map(function (r) { return r.name; }),
-        [{ name: L.overdue, data: data.overdue.map(function (r) { return r.count; }) }],
+        pluck(data.overdue, "name"),
+        pluck(data.overdue, "label"),
+        [{ name: L.overdue, data: pluck(data.overdue, "count") }],
         true
       )
     };
+  }
+
+  // {short label: full name} of a chart whose axis prints short department names
+  function fullNames(data, key) {
+    var rows = key === "by_department" || key === "overdue" ? data[key] : null;
+    if (!rows) { return null; }
+    var map = {};
+    rows.forEach(function (r) { if (r.label !== r.name) { map[r.label] = r.name; } });
+    return map;
+  }
+
+  // The full name on hover: an SVG <title> on each axis label that is short (or cut short).
+  function titleLabels(el, full) {
+    el.querySelectorAll("svg text").forEach(function (t) {
+      var node = t.firstChild;
+      if (!node || node.nodeType !== 3 || t.querySelector("title")) { return; }
+      var shown = node.nodeValue;
+      var name = full[shown];
+      if (!name && shown.slice(-1) === "…") {
+        var head = shown.slice(0, -1);
+        Object.keys(full).forEach(function (k) { if (!name && k.indexOf(head) === 0) { name = full[k]; } });
+      }
+      if (!name) { return; }
+      var title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+      title.textContent = name;
+      t.appendChild(title);
+      t.setAttribute("data-full-name", name);
+    });
   }
 
   function drawCharts() {
@@ -78,6 +131,12 @@
       // SVG: sharp when printed, and text a screen reader can ignore (the table has the numbers)
       var chart = window.echarts.init(el, null, { renderer: "svg" });
       chart.setOption(option);
+      var full = fullNames(data, el.getAttribute("data-chart"));
+      if (full) {
+        // ECharts redraws its SVG on resize: put the titles back after every drawing
+        chart.on("finished", function () { titleLabels(el, full); });
+        titleLabels(el, full);
+      }
       el.setAttribute("data-rendered", "1");
       charts.push(chart);
     });
