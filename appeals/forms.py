@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Department
+from core.models import Department, User
 from petitions.models import Case
 
 from .models import RequestChannel, ReviewDecision, ReviewKind
@@ -88,13 +88,23 @@ class TerminationDecisionForm(_CaseForm):
 
 
 class TerminationApprovalForm(TerminationDecisionForm):
-    approving_body = forms.CharField(label=_("Approving body"), max_length=100, required=False)
+    """Provincial approval. Approving needs the approving body and the date of approval (the
+    service refuses without them), so both are required, marked so and prefilled: the approver's
+    center and today. Refusing needs neither, only the opinion."""
+
+    approving_body = forms.CharField(label=_("Approving body"), max_length=100)
     approval_date = forms.DateField(
         label=_("Date of approval"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # ISO, whatever the language: an <input type=date> shows nothing for "2026/10/09".
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: Case, approver: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, case=case, **kwargs)
         self.fields["approval_date"].initial = timezone.localdate()
+        center = approver.center if approver is not None else None
+        if center is not None:
+            self.fields["approving_body"].initial = center.name
+        if self.is_bound and self.data.get("decision") == "reject":
+            for name in ("approving_body", "approval_date"):
+                self.fields[name].required = False

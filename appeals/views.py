@@ -88,7 +88,7 @@ def render_case_page(
         )
     if allowed.approve_termination:
         context["termination_approve_form"] = forms.get("termination") or TerminationApprovalForm(
-            case=case
+            case=case, approver=user
         )
     # A form posted when the case no longer offers it (another state, another step) is not on
     # the page: its errors are said in a message, so the refusal is never silent.
@@ -228,8 +228,11 @@ def decide_termination_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     case = get_case_for(user, pk)
     allowed = selectors.allowed_for(user, case)
-    form_class = TerminationApprovalForm if allowed.approve_termination else TerminationDecisionForm
-    form = form_class(request.POST, case=case)
+    form: TerminationDecisionForm
+    if allowed.approve_termination:
+        form = TerminationApprovalForm(request.POST, case=case, approver=user)
+    else:
+        form = TerminationDecisionForm(request.POST, case=case)
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -212,3 +212,69 @@ def test_the_queue_costs_the_same_for_one_or_three_requests(
     with time_machine.travel(day("2026-10-10")), django_assert_max_num_queries(limit):
         response = client.get("/appeals/")
     assert response.content.decode().count('data-testid="waiting-review"') == 3
+
+
+def _form_values(html: str, form_id: str) -> dict[str, str]:
+    """What a browser submits from the form as rendered (inputs' values, checked radios)."""
+    import re
+
+    form = re.search(rf'<form[^>]*id="{form_id}"[^>]*>(.*?)</form>', html, re.S)
+    assert form, form_id
+    values: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", form[1]):
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name is None or ('type="radio"' in tag and " checked" not in tag):
+            continue
+        values[name[1]] = value[1] if value else ""
+    return values
+
+
+def test_the_provincial_approval_form_is_prefilled_and_marks_its_required_fields(
+    county_case, county, province
+):
+    """Issue 17 §4 #2: the approving body and the date of approval are required for approving,
+    marked so, and prefilled (the approver's center, today as an <input type=date> reads it), so
+    that agreeing submits at the first attempt."""
+    from appeals import services
+
+    with time_machine.travel(day("2026-10-09")):
+        services.propose_termination(actor=county.officer, case=county_case, grounds="程序穷尽")
+        services.decide_termination(actor=county.supervisor, case=county_case, approve=True)
+        client = login(province.leader)
+        html = client.get(page(county_case)).content.decode()
+        values = _form_values(html, "approve-termination")
+        assert values["approving_body"] == province.center.name
+        assert values["approval_date"] == "2026-10-09"  # ISO: what a date input accepts
+        form = client.get(page(county_case)).context["termination_approve_form"]
+        assert form.fields["approving_body"].required and form.fields["approval_date"].required
+        response = client.post(
+            f"{page(county_case)}termination/decide/", {**values, "decision": "approve"}
+        )
+        assert response.status_code == 302, response.content.decode()[:3000]
+    county_case.refresh_from_db()
+    assert county_case.state == CaseState.TERMINATED
+    termination = Termination.objects.get()
+    assert termination.approving_body == province.center.name
+    assert str(termination.approval_date) == "2026-10-09"
+
+
+def test_refusing_the_termination_needs_no_approving_body_nor_date(county_case, county, province):
+    from appeals import services
+
+    with time_machine.travel(day("2026-10-09")):
+        services.propose_termination(actor=county.officer, case=county_case, grounds="程序穷尽")
+        services.decide_termination(actor=county.supervisor, case=county_case, approve=True)
+        county_case.refresh_from_db()
+        response = login(province.leader).post(
+            f"{page(county_case)}termination/decide/",
+            {
+                "decision": "reject",
+                "opinion": "程序尚未穷尽",
+                "expected_version": county_case.version,
+                "approving_body": "",
+                "approval_date": "",
+            },
+        )
+        assert response.status_code == 302
+    assert Termination.objects.get().state == "rejected"
