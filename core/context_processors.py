@@ -41,7 +41,8 @@ NAV_ITEMS: list[tuple[str, Any, frozenset[str]]] = [
     ("reports:index", _("Reports"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST})),
     # a department head answers the center's law-enforcement suggestions (reports/)
     ("reports:suggestions", _("Law-enforcement suggestions"), frozenset({Role.HEAD})),
-    ("supervision:notifications", _("Notifications"), frozenset(Role.values)),
+    # Notifications (消息提醒) are not a section here: the header's badge (with the unread count)
+    # is their one link, for every role.
     ("admin:index", _("Administration"), frozenset({Role.ADMIN})),
 ]
 
