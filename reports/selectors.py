@@ -13,6 +13,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from clocks.models import Deadline
 from core.models import Center, Department, User
@@ -306,10 +307,61 @@ class LeagueRow:
     def satisfaction_rate(self) -> float | None:
         return rate(*self.satisfaction)
 
+    @property
+    def score(self) -> float | None:
+        """The mean of the unit's rates that have something to count, in points out of 100
+        (see LEAGUE_RULE); None when none has."""
+        rates = [r for r in self.rates if r is not None]
+        return round(100 * sum(rates) / len(rates), 1) if rates else None
+
+    @property
+    def rates(self) -> tuple[float | None, float | None, float | None]:
+        return (self.acceptance_rate, self.completion_rate, self.satisfaction_rate)
+
+
+# Why a score and not "completion, then satisfaction, then overdue": ranked that way, any lead on
+# the first figure outweighed everything after it, so a court with 0 % satisfaction ranked above
+# a police bureau with 100 % on a few points of completion. The mean of the rates moves with
+# every one of them, so a unit at least as good on every figure is never ranked below.
+LEAGUE_RULE = _lazy(
+    "Score = the mean of the timely acceptance, on-time completion and satisfaction rates, in "
+    "points out of 100; a rate with nothing to count in the period is left out of the mean. "
+    "Ranked by score, then by fewer cases overdue now; equal on both, equal rank. A department "
+    "with none of the three rates is not ranked."
+)
+
+
+def rank_league(rows: Sequence[LeagueRow]) -> list[LeagueRow]:
+    """The rows in rank order with ``rank`` set (LEAGUE_RULE): score, higher first, then fewer
+    cases overdue now; rows equal on both share a rank (1, 1, 3); unrated rows last, rank 0."""
+
+    def key(r: LeagueRow) -> tuple[Any, ...]:
+        score = r.score
+        return (
+            score is None,
+            -(score or 0.0),
+            r.overdue_now,
+            r.department.center.path,
+            r.department.pk,
+        )
+
+    ranked = sorted(rows, key=key)
+    previous: tuple[float, int] | None = None
+    for i, r in enumerate(ranked, start=1):
+        score = r.score
+        if score is None:
+            r.rank = 0
+            continue
+        if previous != (score, r.overdue_now):
+            r.rank, previous = i, (score, r.overdue_now)
+        else:
+            r.rank = ranked[i - 2].rank
+    return ranked
+
 
 def league_table(f: ReportFilters, now: datetime | None = None) -> list[LeagueRow]:
-    """Departments of the scope ranked by on-time completion, then satisfaction, then fewest
-    overdue cases. A department with nothing to rate is listed last, unranked."""
+    """Departments of the scope ranked by their score (LEAGUE_RULE, rank_league). A department
+    with nothing to rate is listed last, unranked."""
     now = now or timezone.now()
     departments = list(
         Department.objects.filter(center_id__in=f.center_ids, is_active=True)
@@ -355,21 +407,7 @@ def league_table(f: ReportFilters, now: datetime | None = None) -> list[LeagueRo
         if dept_id in rows:
             rows[dept_id].orders = n
 
-    def key(r: LeagueRow) -> tuple[Any, ...]:
-        rated = r.completion_rate is not None or r.satisfaction_rate is not None
-        return (
-            not rated,
-            -(r.completion_rate if r.completion_rate is not None else -1),
-            -(r.satisfaction_rate if r.satisfaction_rate is not None else -1),
-            r.overdue_now,
-            r.department.center.path,
-            r.department.pk,
-        )
-
-    ranked = sorted(rows.values(), key=key)
-    for i, r in enumerate(ranked, start=1):
-        r.rank = i if (r.completion_rate is not None or r.satisfaction_rate is not None) else 0
-    return ranked
+    return rank_league(list(rows.values()))
 
 
 # --- staff record (工作鉴定) ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ the Content-Security-Policy needs no inline script), each beside a table with th
 
 from __future__ import annotations
 
+import csv
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ from .ledger import COLUMNS, DEFAULT_COLUMNS, STATE_CHOICES, may_export_full_ids
 from .models import ExportFormat, ExportState, SuggestionState
 from .selectors import (
     AGE_BUCKETS,
+    LEAGUE_RULE,
     Bulletin,
     aging_of_open_cases,
     by_department,
@@ -273,8 +275,60 @@ def league(request: HttpRequest) -> HttpResponse:
     filters, form = _filters_or_errors(request, user)
     context = _base_context(form, filters)
     if filters is not None:
-        context["rows"] = cached("league", filters, lambda: league_table(filters))
+        rows = cached("league.v2", filters, lambda: league_table(filters))  # v2: scored
+        if request.GET.get("format") == "csv":
+            return _league_csv(rows, filters)
+        context["rows"] = rows
+        context["rule"] = LEAGUE_RULE
+        context["csv_query"] = urlencode({**filters.as_params(), "format": "csv"})
     return render(request, "reports/league.html", context)
+
+
+def _league_csv(rows: list[Any], filters: ReportFilters) -> HttpResponse:
+    """The league table as a spreadsheet (UTF-8 with a BOM for Excel), its rule printed under
+    the rows, as on the page."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="league-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"'
+    )
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Rank"),
+            _("Department"),
+            _("Score"),
+            _("Cases assigned"),
+            _("Timely acceptance rate"),
+            _("On-time completion rate"),
+            _("Satisfaction rate"),
+            _("Overdue now"),
+            _("Supervision orders"),
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r.rank or "—",
+                f"{r.department.center.name} · {r.department.name}",
+                "—" if r.score is None else f"{r.score:.1f}",
+                r.assigned,
+                f"{format_rate(r.acceptance_rate)} ({r.acceptance[0]}/{r.acceptance[1]})",
+                f"{format_rate(r.completion_rate)} ({r.completion[0]}/{r.completion[1]})",
+                f"{format_rate(r.satisfaction_rate)} ({r.satisfaction[0]}/{r.satisfaction[1]})",
+                r.overdue_now,
+                r.orders,
+            ]
+        )
+    writer.writerow([])
+    writer.writerow([_("Ranking rule: %(rule)s") % {"rule": LEAGUE_RULE}])
+    writer.writerow(
+        [
+            _("Period: %(start)s to %(end)s")
+            % {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
+        ]
+    )
+    return response
 
 
 @login_required
@@ -359,6 +413,7 @@ def _bulletin_lines(b: Bulletin, kind: str) -> list[str]:
                 }
             )
         lines += ["", _("II. Best units")]
+        lines.append("\u3000\u3000" + _("Ranking rule: %(rule)s") % {"rule": LEAGUE_RULE})
         lines += [_league_line(r) for r in b.best] or ["\u3000\u3000" + _("None.")]
         lines += ["", _("III. Units to improve")]
         lines += [_league_line(r) for r in b.worst] or ["\u3000\u3000" + _("None.")]
@@ -414,10 +469,12 @@ def _bulletin_lines(b: Bulletin, kind: str) -> list[str]:
 
 def _league_line(r: Any) -> str:
     return "\u3000\u3000" + _(
-        "%(unit)s: on-time completion %(completion)s, satisfaction %(satisfaction)s, "
-        "%(overdue)s overdue"
+        "%(unit)s: score %(score)s (timely acceptance %(acceptance)s, on-time completion "
+        "%(completion)s, satisfaction %(satisfaction)s), %(overdue)s overdue"
     ) % {
         "unit": f"{r.department.center.name} · {r.department.name}",
+        "score": "—" if r.score is None else f"{r.score:.1f}",
+        "acceptance": format_rate(r.acceptance_rate),
         "completion": format_rate(r.completion_rate),
         "satisfaction": format_rate(r.satisfaction_rate),
         "overdue": r.overdue_now,
