@@ -1,6 +1,6 @@
 .PHONY: run test lint messages bench backup restore clean-services
 
-run:  ## Run the system (web, Celery worker and beat) with demo data
+run:  ## Run the system (gunicorn, Celery worker and beat, embedded PostgreSQL) with demo data; PORT=8101 make run for another port
 	scripts/run.sh
 
 test:  ## Install what is needed and run lint, type checks and the whole test suite
@@ -25,5 +25,6 @@ backup:  ## Dump the database (pg_dump custom format) and the media files into v
 restore:  ## Restore a backup into an empty database: make restore BACKUP=var/backups/<timestamp>
 	scripts/restore.sh $(BACKUP)
 
-clean-services:
+clean-services:  ## Stop the test servers and the embedded PostgreSQL of make run
 	scripts/services.sh stop
+	.venv/bin/python -m config.embedded_pg stop

@@ -121,10 +121,6 @@ def parse_database_url(value: str, name: str = "DATABASE_URL") -> dict[str, Any]
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }
-    if parts.scheme == "sqlite":
-        path = value[len("sqlite://") :]
-        if not path or path == "/":
-            raise EnvError(name, "no file path in the sqlite URL")
-        # sqlite:////abs/path is absolute, sqlite:///rel/path is relative (dj-database-url's rule).
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path[1:]}
-    raise EnvError(name, f"unsupported scheme {parts.scheme!r}; use postgres:// or sqlite:///")
+    # PostgreSQL only: the code is written for it, and a local default on another engine would
+    # run other queries than production (without DATABASE_URL, config/embedded_pg.py).
+    raise EnvError(name, f"unsupported scheme {parts.scheme!r}; use postgres://")

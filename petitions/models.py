@@ -3,6 +3,9 @@ attachments and the case timeline. State changes go through petitions.services o
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -414,7 +417,11 @@ class AttachmentKind(models.TextChoices):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"cases/{instance.case_id}/{filename}"
+    """A random stored name: the file's path says nothing of its original name (kept in
+    ``original_name``) and cannot be guessed. Files are only ever served by the attachment view,
+    which checks the case's visibility; no URL maps to the media folder."""
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    return f"cases/{instance.case_id}/{uuid.uuid4().hex}{suffix}"
 
 
 class Attachment(models.Model):

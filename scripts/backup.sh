@@ -2,13 +2,18 @@
 # `make backup`: a consistent copy of the database (pg_dump custom format, restorable into an empty
 # database with scripts/restore.sh) and of the uploaded files (MEDIA_ROOT), into
 # var/backups/<UTC timestamp>/ (or BACKUP_DIR). Prints the directory it wrote.
-#   DATABASE_URL  the database to dump (default: the one of config/settings, postgres://…/petition)
+#   DATABASE_URL  the database to dump (default: the embedded PostgreSQL of `make run`)
 #   MEDIA_ROOT    uploaded files (default var/media)
 #   BACKUP_ROOT   where backups go (default var/backups)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-: "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/petition}"
+if [ -z "${DATABASE_URL:-}" ]; then
+  # The embedded default of `make run` (config/embedded_pg.py), with the client tools of its own
+  # major version from the same wheel.
+  DATABASE_URL="$(.venv/bin/python -m config.embedded_pg url)"
+  PATH="$(.venv/bin/python -m config.embedded_pg bin):$PATH"
+fi
 MEDIA_ROOT="${MEDIA_ROOT:-$ROOT/var/media}"
 BACKUP_ROOT="${BACKUP_ROOT:-$ROOT/var/backups}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"

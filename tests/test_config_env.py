@@ -55,9 +55,10 @@ def test_database_url_postgres_is_parsed_into_django_settings():
     assert cfg["OPTIONS"] == {"sslmode": "require"}
 
 
-def test_database_url_sqlite_paths():
-    assert parse_database_url("sqlite:////abs/db.sqlite3")["NAME"] == "/abs/db.sqlite3"
-    assert parse_database_url("sqlite:///rel.sqlite3")["NAME"] == "rel.sqlite3"
+def test_database_url_refuses_sqlite():
+    """One engine everywhere: a SQLite URL is an error, not a second code path."""
+    with pytest.raises(EnvError, match="use postgres://"):
+        parse_database_url("sqlite:////abs/db.sqlite3")
 
 
 @pytest.mark.parametrize(

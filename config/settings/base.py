@@ -94,10 +94,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.database("DATABASE_URL")
-    or {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3")}
-}
+# PostgreSQL everywhere, one engine for every query. Without DATABASE_URL the local settings
+# (`make run`, `manage.py` in the checkout) start the embedded server (config/embedded_pg.py);
+# production and tests require the URL.
+DATABASES: dict[str, dict[str, object]] = {"default": env.database("DATABASE_URL") or {}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -206,7 +206,7 @@ if REDIS_URL:
 else:
     _broker_dir = VAR_DIR / "broker"
     # Kombu's filesystem transport expects its folders to exist.
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -214,6 +214,12 @@ else:
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The exchange tables of the control (pidbox) exchange: under var/, not the working folder.
+        "control_folder": str(_broker_dir / "control"),
+        # A worker at its prefetch limit (acks late, prefetch 1) waits one polling interval before
+        # taking the next message: Kombu's default of 1 s caps the worker at ~2 tasks a second,
+        # which a demo seed's notification deliveries fill for minutes.
+        "polling_interval": 0.1,
     }
     CACHES = {
         "default": {
@@ -338,7 +344,4 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # intranet, and locking it would stop every desk at once.
 SILENCED_SYSTEM_CHECKS = [
     "axes.W006",
-    # Conditional/NULLS NOT DISTINCT unique constraints are enforced on PostgreSQL (tests and
-    # production); the embedded SQLite default is for trying the system out only.
-    "models.W047",
 ]

@@ -1,19 +1,14 @@
-"""Development / `make run`: embedded defaults when DATABASE_URL / REDIS_URL are not set."""
+"""`make run` and `manage.py` in a checkout: the product as deployed (DEBUG off unless asked for),
+with embedded defaults when DATABASE_URL / REDIS_URL are not set: a PostgreSQL server from a pip
+package under var/postgres (config/embedded_pg.py, started here when it is not running) and Kombu's
+filesystem broker under var/broker."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, VAR_DIR, env
 
-DEBUG = env.bool("DEBUG", True)
+DEBUG = env.bool("DEBUG", False)
 
-# The embedded default (no DATABASE_URL): SQLite shared by the web server, the Celery worker and
-# beat. WAL lets readers go on while one connection writes; IMMEDIATE takes the write lock when a
-# transaction begins, so a writer waits (up to "timeout" seconds) instead of failing with
-# "database is locked" when it upgrades a read lock mid-transaction.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
-        {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        }
-    )
+if not DATABASES["default"]:
+    from config.embedded_pg import database_settings
+
+    DATABASES["default"] = database_settings(VAR_DIR)

@@ -1,4 +1,4 @@
-"""Test settings: the suite runs on real PostgreSQL and Redis, never on a silent SQLite fallback."""
+"""Test settings: the suite runs on real PostgreSQL and Redis given by DATABASE_URL / REDIS_URL."""
 
 import os
 from urllib.parse import urlsplit
@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import CACHES, DATABASES, REDIS_URL
 
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
         "Tests need PostgreSQL: set DATABASE_URL=postgres://... (make test starts one for you)."
     )
