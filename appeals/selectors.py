@@ -159,7 +159,13 @@ def waiting_reviews(user: User) -> QuerySet[ReviewRequest]:
         return ReviewRequest.objects.none()
     qs = ReviewRequest.objects.filter(decision="")
     if not user.is_superuser:
-        qs = qs.filter(reviewing_center_id=user.center_id)
+        # Not what this user may not decide (services._check_may_decide): at the top of the
+        # hierarchy a re-review stays in the center that decided the review, and whoever took
+        # part in the answer challenged (drafted or approved the reply, decided the review) is
+        # not its judge (Art 36: one level above, not the same body).
+        qs = qs.filter(reviewing_center_id=user.center_id).exclude(
+            Q(reply__drafted_by=user) | Q(reply__approved_by=user) | Q(previous__decided_by=user)
+        )
     return qs.select_related(
         "case__center", "case__main_petitioner", "case__category__parent", "reviewing_center"
     ).order_by("decision_due_at", "pk")
@@ -226,6 +232,9 @@ def open_window(case: Case, now: datetime | None = None) -> WindowInfo | None:
 class Allowed:
     request_kind: str = ""  # "review" / "re_review" when the user may record that request now
     decide: ReviewRequest | None = None
+    # Why a supervisor or leader is not offered the pending decision (another center decides
+    # it, or they took part in the answer challenged): said on the page instead of silence.
+    decide_refusal: str = ""
     propose: bool = False
     review_termination: Termination | None = None
     approve_termination: Termination | None = None
@@ -261,6 +270,7 @@ def allowed_for(
     roles = frozenset(Role.values) if user.is_superuser else user.role_codes
     request_kind = ""
     decide = None
+    decide_refusal = ""
     if case.state == "replied" and roles & {Role.RECEPTION, Role.TRIAGE}:
         window = open_window(case, now)
         if (
@@ -279,8 +289,9 @@ def allowed_for(
         if pending is not None:
             try:
                 services._check_may_decide(user, pending)
-            except PermissionDenied:
-                pending = None  # not this user's to decide
+            except PermissionDenied as exc:
+                pending = None  # not this user's to decide: the page says why
+                decide_refusal = str(exc)
         decide = pending
     propose = False
     review_termination = approve_termination = None
@@ -316,6 +327,7 @@ def allowed_for(
     return Allowed(
         request_kind=request_kind,
         decide=decide,
+        decide_refusal=decide_refusal,
         propose=propose,
         review_termination=review_termination,
         approve_termination=approve_termination,

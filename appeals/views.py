@@ -64,10 +64,12 @@ def render_case_page(
     now = timezone.now()
     allowed = selectors.allowed_for(user, case, now)
     forms = forms or {}
+    reviews = selectors.reviews_of(case)
     context: dict[str, Any] = {
         "case": case,
         "window": selectors.open_window(case, now),
-        "reviews": selectors.reviews_of(case),
+        "reviews": reviews,
+        "pending": next((r for r in reversed(reviews) if not r.decision), None),
         "terminations": selectors.terminations_of(case),
         "finality": selectors.finality_of(case),
         "allowed": allowed,

@@ -278,3 +278,40 @@ def test_refusing_the_termination_needs_no_approving_body_nor_date(county_case, 
         )
         assert response.status_code == 302
     assert Termination.objects.get().state == "rejected"
+
+
+def test_the_re_review_is_not_in_the_queue_of_who_decided_the_review(province):
+    """Issue 17 §4 #3: at the province (nobody above it) a re-review of the province's own review
+    is decided there, by someone who took no part in the review: it is not in the queue of the
+    supervisor who decided the review, and the case page says why the form is not offered."""
+    from appeals import services
+    from appeals.testing import delivered_case
+
+    from .conftest import DELIVERED
+
+    case = delivered_case(province, delivered_at=DELIVERED)
+    with time_machine.travel(day("2026-10-09")):
+        services.request_review(actor=province.reception, case=case, kind="review", reason="不服")
+        case.refresh_from_db()
+        services.decide_review(
+            actor=province.supervisor, case=case, decision="uphold", answer="维持原处理意见。"
+        )
+    with time_machine.travel(day("2026-10-25")):
+        case.refresh_from_db()
+        re_review = services.request_review(
+            actor=province.reception, case=case, kind="re_review", reason="仍然不服"
+        )
+        decider = login(province.supervisor)
+        queue = decider.get("/appeals/")
+        assert re_review not in [row["review"] for row in queue.context["rows"]]
+        assert case.number not in queue.content.decode()
+        html = decider.get(page(case)).content.decode()
+        assert 'data-testid="decide-form"' not in html
+        assert 'data-testid="decide-refused"' in html
+        assert "您参与了被申请复查（复核）的答复，应由其他同事作出意见。" in html
+        # a colleague who took no part sees it waiting and may decide it
+        colleague = login(province.leader)
+        rows = colleague.get("/appeals/").context["rows"]
+        assert re_review in [row["review"] for row in rows]
+        html = colleague.get(page(case)).content.decode()
+        assert 'data-testid="decide-form"' in html and 'data-testid="decide-refused"' not in html
