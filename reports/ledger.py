@@ -13,7 +13,7 @@ number written to a file is logged (core.PiiAccessLog, PIPL Art 28) in the same 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from core import pii
 from core.models import PiiAccessLog, User
 from core.roles import PII_REVEAL_ROLES
 from petitions.models import Case
+from petitions.selectors import visible_cases_q
 from petitions.states import CaseState
 from routing.models import Assignment, AssignmentRole
 
@@ -132,11 +133,21 @@ def ledger_queryset(f: ReportFilters, *, states: Sequence[str] = ()) -> QuerySet
     return qs
 
 
-def ledger_rows(
-    qs: QuerySet[Case], codes: Sequence[str], *, chunk_size: int = 2000
-) -> Iterator[tuple[int, int, list[Any]]]:
-    """(case id, petitioner id, rendered values) per case, from a server-side cursor."""
-    columns = [COLUMNS_BY_CODE[c] for c in codes]
+def ledger_cases(
+    *, viewer: User, filters: ReportFilters, states: Sequence[str] = ()
+) -> QuerySet[Case]:
+    """The ledger as the viewer may read it: the report scope and filters, and on top the
+    viewer's own case visibility (a moved-away owner of an export sees less). The ledger page
+    and the export job (reports.services.job_queryset) both read this, so the table on screen
+    and the file hold the same cases."""
+    qs = ledger_queryset(filters, states=states)
+    visible = visible_cases_q(viewer)
+    return qs if visible is None else qs.filter(visible)
+
+
+def ledger_values(qs: QuerySet[Case], codes: Sequence[str]) -> QuerySet[Any]:
+    """(case id, petitioner id, *the columns' raw values), oldest first: one query, whether
+    iterated whole for a file or sliced for a page of the screen."""
     if "lead_department" in codes:
         qs = qs.annotate(
             lead_department_name=Subquery(
@@ -146,14 +157,48 @@ def ledger_rows(
                 .values("department__name")[:1]
             )
         )
-    sources = [c.source for c in columns]
+    sources = [COLUMNS_BY_CODE[c].source for c in codes]
     # (registered_at, id) order: stable, and served by case_registered_idx read backwards
-    rows = qs.order_by("registered_at", "pk").values_list("pk", "main_petitioner_id", *sources)
-    for row in rows.iterator(chunk_size=chunk_size):
-        values = []
-        for column, value in zip(columns, row[2:], strict=True):
-            values.append(column.render(value) if column.render is not None else value)
-        yield row[0], row[1], values
+    return qs.order_by("registered_at", "pk").values_list("pk", "main_petitioner_id", *sources)
+
+
+def render_row(columns: Sequence[Column], raw: Sequence[Any]) -> list[Any]:
+    return [c.render(v) if c.render is not None else v for c, v in zip(columns, raw, strict=True)]
+
+
+def ledger_rows(
+    qs: QuerySet[Case], codes: Sequence[str], *, chunk_size: int = 2000
+) -> Iterator[tuple[int, int, list[Any]]]:
+    """(case id, petitioner id, rendered values) per case, from a server-side cursor."""
+    columns = [COLUMNS_BY_CODE[c] for c in codes]
+    for row in ledger_values(qs, codes).iterator(chunk_size=chunk_size):
+        yield row[0], row[1], render_row(columns, row[2:])
+
+
+# What the ledger page shows on screen: the default columns without the long texts (the
+# request and the outcome are in the file), ID numbers masked.
+SCREEN_COLUMNS = tuple(c for c in DEFAULT_COLUMNS if not COLUMNS_BY_CODE[c].pii_full)
+SCREEN_PAGE_SIZE = 50
+
+
+def screen_rows(raw_rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """A page of ``ledger_values(qs, SCREEN_COLUMNS)`` as {"pk", "cells": [(code, text)]}:
+    dates as Beijing "YYYY-MM-DD HH:MM" like the CSV file, empty values as ""."""
+    columns = [COLUMNS_BY_CODE[c] for c in SCREEN_COLUMNS]
+    out = []
+    for raw in raw_rows:
+        values = render_row(columns, raw[2:])
+        cells = [
+            (
+                c.code,
+                v.strftime("%Y-%m-%d %H:%M")
+                if isinstance(v, datetime)
+                else ("" if v is None else v),
+            )
+            for c, v in zip(columns, values, strict=True)
+        ]
+        out.append({"pk": raw[0], "cells": cells})
+    return out
 
 
 def headers(codes: Sequence[str]) -> list[str]:

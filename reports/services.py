@@ -22,7 +22,7 @@ from core.errors import DomainError, PermissionDenied
 from core.models import Center, Department, User
 from core.roles import Role
 from petitions.models import Case
-from petitions.selectors import cases_visible_to, visible_cases_q
+from petitions.selectors import cases_visible_to
 
 from . import conf
 from .filters import CHINA_TZ, may_view_reports, parse_filters
@@ -32,7 +32,7 @@ from .ledger import (
     LedgerWriter,
     XlsxWriter,
     column_errors,
-    ledger_queryset,
+    ledger_cases,
     ledger_rows,
     log_full_id_exports,
 )
@@ -118,10 +118,8 @@ def job_queryset(job: ExportJob) -> QuerySet[Case]:
     parsed, _form = parse_filters(_query(job.filters), user=owner)
     if parsed is None:  # the owner's scope changed since: export nothing rather than guess
         return Case.objects.none()
-    # The owner's visibility applies on top of the report scope (a moved-away owner sees less).
-    qs = ledger_queryset(parsed, states=_states(job.filters))
-    visible = visible_cases_q(owner)
-    return qs if visible is None else qs.filter(visible)
+    # The same selector as the ledger page: what the owner saw on screen is what the file holds.
+    return ledger_cases(viewer=owner, filters=parsed, states=_states(job.filters))
 
 
 def start_export(

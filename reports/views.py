@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,7 +38,18 @@ from .cache import cached
 from .charts import department_labels, is_empty, month_labels
 from .filters import CHINA_TZ, ReportFilterForm, ReportFilters, may_view_reports, parse_filters
 from .indicators import COUNT_LABELS, compute_cached, format_rate
-from .ledger import COLUMNS, DEFAULT_COLUMNS, STATE_CHOICES, may_export_full_ids
+from .ledger import (
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    SCREEN_COLUMNS,
+    SCREEN_PAGE_SIZE,
+    STATE_CHOICES,
+    headers,
+    ledger_cases,
+    ledger_values,
+    may_export_full_ids,
+    screen_rows,
+)
 from .models import ExportFormat, ExportState, SuggestionState
 from .selectors import (
     AGE_BUCKETS,
@@ -183,11 +195,13 @@ class LedgerForm(forms.Form):
         initial=ExportFormat.XLSX,
         widget=forms.RadioSelect,
     )
+    # The states chosen in the filter above the table, carried along: the file holds the rows
+    # on screen.
     state = forms.MultipleChoiceField(
         label=gettext_lazy("State"),
         required=False,
         choices=STATE_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.MultipleHiddenInput,
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -206,7 +220,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     _require_reports(user)
     filters, form = _filters_or_errors(request, user)
-    ledger_form = LedgerForm(request.POST or None, user=user)
+    valid_states = dict(STATE_CHOICES)
+    states = [s for s in request.GET.getlist("state") if s in valid_states]
+    ledger_form = LedgerForm(request.POST or None, user=user, initial={"state": states})
     if request.method == "POST" and filters is not None and ledger_form.is_valid():
         data = ledger_form.cleaned_data
         params: dict[str, Any] = dict(filters.as_params())
@@ -226,11 +242,34 @@ def ledger(request: HttpRequest) -> HttpResponse:
         ledger_form=ledger_form,
         recent=exports_of(user).order_by("-created_at")[:10],
     )
+    context["state_choices"] = [(v, label, v in states) for v, label in STATE_CHOICES]
     if filters is not None:
-        from .ledger import ledger_queryset
-
-        context["row_count"] = ledger_queryset(filters).count()
+        # the export's selector (reports.services.job_queryset): the same cases, the same order
+        cases = ledger_cases(viewer=user, filters=filters, states=states)
+        paginator = Paginator(ledger_values(cases, SCREEN_COLUMNS), SCREEN_PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+        context.update(
+            row_count=paginator.count,
+            ledger_headers=headers(SCREEN_COLUMNS),
+            ledger_rows=screen_rows(page.object_list),
+            pager=_pager(request, page),
+            page_query=urlencode([*filters.as_params().items(), *(("state", s) for s in states)]),
+        )
     return render(request, "reports/ledger.html", context)
+
+
+def _pager(request: HttpRequest, page: Any) -> dict[str, Any]:
+    def url(number: int) -> str:
+        query = request.GET.copy()
+        query["page"] = str(number)
+        return f"?{query.urlencode()}"
+
+    return {
+        "number": page.number,
+        "pages": page.paginator.num_pages,
+        "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": url(page.next_page_number()) if page.has_next() else "",
+    }
 
 
 @login_required
