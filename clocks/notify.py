@@ -226,8 +226,6 @@ def write_daily_digests(*, day: object | None = None) -> int:
          GROUP BY d.center_id, a.department_id, role.r
         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
     """
-    if connection.vendor != "postgresql":
-        return 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, {"title": str(today), "now": now, "day": str(today)})
         count = cursor.rowcount

@@ -21,7 +21,6 @@ Duties and windows (clocks.models.DeadlineCategory): only duties are warned and 
 window (someone's right) that runs out is closed: ``met_at`` = its due time, a "window_closed" case
 event, never a warning or an escalation. Windows whose owner records more on lapse (the review
 window: the matter becomes final) are left to that owner (WINDOWS_CLOSED_BY_OWNER).
-The embedded SQLite default runs the same rules through the ORM (small data only).
 """
 
 from __future__ import annotations
@@ -35,15 +34,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .deadlines import DEFAULT_WARNING_DAYS, warning_level_for
+from .deadlines import DEFAULT_WARNING_DAYS
 from .models import (
     WINDOW_KINDS,
     WINDOWS_CLOSED_BY_OWNER,
-    Deadline,
     EscalationStep,
-    Notification,
-    NotificationKind,
-    WarningLevel,
 )
 
 BATCH_SIZE = 20_000
@@ -295,8 +290,6 @@ def run_deadline_checks(
     ``pause_between_batches`` (seconds, default none) spaces the committed batches of a very large
     sweep out (settings.SWEEP_BATCH_PAUSE_MS); ``now`` stays the run's start either way."""
     now = now or timezone.now()
-    if connection.vendor != "postgresql":
-        return _run_with_orm(now)
     thresholds = _thresholds()
     params: dict[str, Any] = {
         "now": now,
@@ -317,97 +310,4 @@ def run_deadline_checks(
         from .notify import kick_delivery
 
         kick_delivery()
-    return result
-
-
-def _run_with_orm(now: datetime) -> SweepResult:
-    """The same rules row by row, for the embedded SQLite default (tiny data sets)."""
-    from petitions.models import CaseEvent
-
-    result = SweepResult()
-    steps = list(EscalationStep.objects.filter(is_active=True).order_by("step"))
-    open_clocks = Deadline.objects.filter(met_at__isnull=True, paused_at__isnull=True)
-    for window in open_clocks.filter(
-        kind__in=sorted(WINDOW_KINDS - WINDOWS_CLOSED_BY_OWNER), due_at__lt=now
-    ).select_related("case"):
-        with transaction.atomic():
-            window.met_at = window.due_at
-            window._change_reason = "window closed"  # type: ignore[attr-defined]
-            window.save(update_fields=["met_at"])
-            CaseEvent.objects.create(
-                case=window.case,
-                kind="window_closed",
-                at=now,
-                data={
-                    "deadline": window.pk,
-                    "kind": window.kind,
-                    "assignment": window.assignment_id,
-                },
-            )
-            result.windows_closed += 1
-    for deadline in open_clocks.duties().select_related("case"):
-        with transaction.atomic():
-            level = warning_level_for(deadline.due_at, now, _thresholds())
-            fields = []
-            if level != deadline.warning_level:
-                deadline.warning_level = level
-                fields.append("warning_level")
-                if level == WarningLevel.OVERDUE and deadline.overdue_since is None:
-                    deadline.overdue_since = deadline.due_at
-                    fields.append("overdue_since")
-                CaseEvent.objects.create(
-                    case=deadline.case,
-                    kind=f"deadline_{level}",
-                    at=now,
-                    data={"deadline": deadline.pk, "kind": deadline.kind, "level": level},
-                )
-                if level != WarningLevel.ON_TIME:
-                    Notification.objects.get_or_create(
-                        dedupe_key=f"dl:{deadline.pk}:{level}:{int(deadline.due_at.timestamp())}",
-                        defaults={
-                            "case": deadline.case,
-                            "audience_center": deadline.case.center,
-                            "audience_role": "triage",
-                            "kind": NotificationKind.OVERDUE
-                            if level == WarningLevel.OVERDUE
-                            else NotificationKind.WARNING,
-                            "title": deadline.case.number,
-                            "body": f"{deadline.kind}:{level}",
-                        },
-                    )
-                result.levels_changed += 1
-            crossed = [
-                step
-                for step in steps
-                if deadline.warning_level == WarningLevel.OVERDUE
-                and deadline.overdue_since is not None
-                and step.step > deadline.escalation_step
-                and deadline.overdue_since + timedelta(days=step.after_days) <= now
-            ]
-            if crossed:
-                deadline.escalation_step = crossed[-1].step
-                fields.append("escalation_step")
-                for step in crossed:
-                    CaseEvent.objects.create(
-                        case=deadline.case,
-                        kind="escalated",
-                        at=now,
-                        data={"deadline": deadline.pk, "step": step.step, "role": step.role},
-                    )
-                    Notification.objects.get_or_create(
-                        dedupe_key=f"esc:{deadline.pk}:{step.step}:"
-                        f"{int(deadline.due_at.timestamp())}",
-                        defaults={
-                            "case": deadline.case,
-                            "audience_center": deadline.case.center,
-                            "audience_role": step.role,
-                            "kind": NotificationKind.ESCALATION,
-                            "title": deadline.case.number,
-                            "body": f"{deadline.kind}:step{step.step}",
-                        },
-                    )
-                result.escalated += 1
-            if fields:
-                deadline._change_reason = "deadline sweep"  # type: ignore[attr-defined]
-                deadline.save(update_fields=fields)
     return result

@@ -402,7 +402,7 @@ class CaseClosure(models.Model):
         choices=ReexaminationOutcome.choices,
         blank=True,
     )
-    # Correction values (several may apply); a JSON list so the embedded SQLite default works too.
+    # Correction values (several may apply), a JSON list.
     corrections = models.JSONField(_("corrections made"), default=list, blank=True)
     correction_note = models.TextField(_("correction details"), blank=True)
     history = HistoricalRecords()

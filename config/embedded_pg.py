@@ -282,7 +282,14 @@ def ensure_running(var_dir: Path) -> int:
                 "-t",
                 "60",
                 "-o",
-                " ".join([f"-p {port}", *_quoted(SERVER_OPTIONS)]),
+                " ".join(
+                    [
+                        f"-p {port}",
+                        *_quoted(SERVER_OPTIONS),
+                        # e.g. make test's throwaway server: -c fsync=off
+                        os.environ.get("EMBEDDED_PG_OPTIONS", ""),
+                    ]
+                ),
                 "start",
             ],
             check=False,

