@@ -49,6 +49,14 @@ def test_supervisor_sees_charts_and_exports_a_ledger(page: Page, org, cast, sett
         expect(chart).to_have_attribute("data-rendered", "1")
         expect(chart.locator("svg, canvas").first).to_be_visible()
     expect(page.locator('[data-testid="trend-table"] tbody tr')).to_have_count(6)
+    # bars labelled by the department ("公安局"), the full name on hover as an SVG <title>
+    labels = page.locator('[data-chart="by_department"] svg text[data-full-name]')
+    expect(labels).to_have_count(2)
+    expect(labels.first.locator("title")).to_have_text("市中心 · 公安局")
+    assert labels.first.evaluate("t => t.firstChild.nodeValue") == "公安局"
+    # the month axis reads 2026年1月, 2月 ...
+    expect(page.locator('[data-chart="trend"] svg text', has_text="2026年1月")).to_have_count(1)
+    expect(page.locator('[data-chart="trend"] svg text', has_text="2026-0")).to_have_count(0)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     page.get_by_role("link", name="台账").first.click()
