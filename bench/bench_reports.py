@@ -249,11 +249,7 @@ def main() -> None:
         raise SystemExit("bench database is empty: run bench/bench_intake.py first (make bench)")
     counter_lines = prepare_counters(args.counters)
     # the province's supervisor in the bulk demo data sees every center; the city one a subtree
-    province_user = (
-        User.objects.filter(username__startswith="staff_", center__parent__isnull=True)
-        .order_by("pk")
-        .first()
-    ) or User.objects.get(username="supervisor")
+    province_user = User.objects.get(username="prov_supervisor")
     supervisor = User.objects.get(username="supervisor")
     today = report_today()
     year = f"from={today - timedelta(days=364)}&to={today}"
