@@ -165,6 +165,13 @@ def event_kinds_in_source() -> set[str]:
                 kinds |= set(re.findall(r'"([a-z_]+)"', match.group(1)))
                 if 'f"deadline_{' in match.group(1):
                     kinds |= {"deadline_warning", "deadline_overdue", "deadline_on_time"}
+        # Set-based writers (the sweep): each SELECT feeding an INSERT INTO petitions_caseevent
+        # names its kind as the second column, a literal or 'deadline_' || level.
+        for insert in re.finditer(r"INSERT INTO petitions_caseevent \(case_id, kind,", text):
+            block = text[insert.end() : insert.end() + 1500].split("), ", 1)[0]
+            kinds |= set(re.findall(r"SELECT \w+\.case_id, '([a-z_]+)'(?!\s*\|\|)", block))
+            if "'deadline_' || " in block:
+                kinds |= {"deadline_warning", "deadline_overdue", "deadline_on_time"}
     return kinds
 
 
