@@ -25,7 +25,7 @@ from petitions.models import Case
 from petitions.selectors import cases_visible_to
 
 from . import conf
-from .filters import CHINA_TZ, may_view_reports, parse_filters
+from .filters import CHINA_TZ, ReportFilterForm, may_view_reports, parse_filters
 from .ledger import (
     STATE_CHOICES,
     CsvWriter,
@@ -83,6 +83,13 @@ class InvalidExport(Exception):  # noqa: N818 - reads as the error it is
         return out
 
 
+# The keys an export's "filters" may hold: the report filters under their query names (the
+# form reads from/to as date_from/date_to) and the ledger's state filter.
+FILTER_KEYS = frozenset(
+    {"from", "to", "state"} | (set(ReportFilterForm.base_fields) - {"date_from", "date_to"})
+)
+
+
 def validate_export(
     *, actor: User, filters: dict[str, Any], columns: Sequence[str], fmt: str
 ) -> dict[str, Any]:
@@ -96,6 +103,11 @@ def validate_export(
     column_problems = column_errors(list(columns), actor)
     if column_problems:
         errors["columns"] = column_problems
+    unknown = sorted(str(k) for k in filters if k not in FILTER_KEYS)
+    if unknown:
+        # a misspelt filter would otherwise export more than was asked for (issue 18 #12b)
+        errors["filters"] = {k: [_("Unknown field.")] for k in unknown}
+        return errors
     parsed, form = parse_filters(_query(filters), user=actor)
     if parsed is None:
         errors["filters"] = {

@@ -7,6 +7,7 @@ outside that scope, or another user's export, is 404 like one that does not exis
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import FileResponse, Http404
@@ -119,7 +120,20 @@ class IndicatorsView(APIView):
         return Response(compute_cached(filters).as_dict())
 
 
-class ExportInputSerializer(serializers.Serializer):
+class RefuseUnknownFields(serializers.Serializer):
+    """A body key the serializer does not know is a 400 naming it ({key: ["Unknown field."]},
+    the message petitions.services gives for an unknown correction field), not silently
+    dropped: a misspelt ``colums`` would otherwise export the default columns."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(k) for k in data if k not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({k: [_("Unknown field.")] for k in unknown})
+        return super().to_internal_value(data)
+
+
+class ExportInputSerializer(RefuseUnknownFields):
     filters = serializers.DictField(
         required=False,
         default=dict,

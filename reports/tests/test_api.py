@@ -180,3 +180,26 @@ def test_state_filter_narrows_the_ledger(scenario, api, cast):
     job = export(client, columns=["number"], filters={**PERIOD, "state": ["replied"]}).json()
     rows = list(load_workbook(io.BytesIO(download(client, job["id"]))).active.values)
     assert len(rows) == 1 + 3  # c8, c9, c10
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"colums": ["number"]}, "colums"),  # a typo must not export the default columns
+        ({"fromat": "csv"}, "fromat"),
+        ({"owner": 1}, "owner"),
+    ],
+)
+def test_unknown_body_keys_are_refused_with_the_field_named(scenario, api, cast, body, field):
+    response = export(api(cast["supervisor"]), **body)
+    assert response.status_code == 400
+    assert field in response.json()
+    assert "未知" in str(response.json()[field])  # the message is in the user's language
+    assert not ExportJob.objects.exists()
+
+
+def test_unknown_filter_keys_are_refused_with_the_field_named(scenario, api, cast):
+    response = export(api(cast["supervisor"]), filters={**PERIOD, "centre": 1})
+    assert response.status_code == 400
+    assert "centre" in response.json()["filters"]
+    assert not ExportJob.objects.exists()
