@@ -225,6 +225,49 @@ def open_window(case: Case, now: datetime | None = None) -> WindowInfo | None:
     return None
 
 
+HANDLING_STATES = frozenset({"registered", "assigned", "returned", "signed", "handling"})
+
+
+def termination_hint(
+    case: Case,
+    *,
+    window: WindowInfo | None,
+    pending: ReviewRequest | None,
+    has_active: bool,
+) -> str:
+    """When lawful termination becomes possible, for the page's termination section while it is
+    not yet (DOMAIN.md §8, Arts 35-37): after the legal procedures are exhausted, i.e. the written
+    reply delivered and the petitioner's review and re-review windows passed or used. Empty when
+    there is nothing to say (a proposal under way, a matter that ended otherwise, or one whose
+    procedures are exhausted: the lead department may propose now)."""
+    if has_active or case.state in {"terminated", "archived"}:
+        return ""
+    if not case.is_law_related:
+        return _("Only law-related matters can be lawfully terminated (Art 37).")
+    if case.state in HANDLING_STATES:
+        return _(
+            "Lawful termination is possible once the legal procedures are exhausted: it can be "
+            "proposed after the written reply has been delivered and the petitioner's windows to "
+            "ask for review and re-review (30 days each from the written answer) have passed or "
+            "been used (Arts 35-37)."
+        )
+    if case.state == "replied" and window is not None and window.is_open:
+        return _(
+            "It can be proposed after %(due)s: until then the petitioner may ask for %(kind)s "
+            "(Arts 35-37)."
+        ) % {"due": timezone.localdate(window.due_at).isoformat(), "kind": window.label}
+    if case.state == "review" and pending is not None:
+        return _(
+            "It can be proposed after the review has been decided (due %(due)s) and the window "
+            "to ask for re-review (30 days from the review answer) has passed or been used."
+        ) % {"due": timezone.localdate(pending.decision_due_at).isoformat()}
+    if case.state == "re_review" and pending is not None:
+        return _("It can be proposed after the re-review has been decided (due %(due)s).") % {
+            "due": timezone.localdate(pending.decision_due_at).isoformat()
+        }
+    return ""
+
+
 # --- what a user may do now (the case page's actions and the appeals page's forms) -----------------
 
 

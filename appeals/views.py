@@ -39,7 +39,7 @@ from .forms import (
     TerminationDecisionForm,
     TerminationProposalForm,
 )
-from .models import ReviewKind
+from .models import ACTIVE_TERMINATION_STATES, ReviewKind
 
 
 def _user(request: HttpRequest) -> User:
@@ -65,12 +65,21 @@ def render_case_page(
     allowed = selectors.allowed_for(user, case, now)
     forms = forms or {}
     reviews = selectors.reviews_of(case)
+    window = selectors.open_window(case, now)
+    pending = next((r for r in reversed(reviews) if not r.decision), None)
+    terminations = selectors.terminations_of(case)
     context: dict[str, Any] = {
         "case": case,
-        "window": selectors.open_window(case, now),
+        "window": window,
         "reviews": reviews,
-        "pending": next((r for r in reversed(reviews) if not r.decision), None),
-        "terminations": selectors.terminations_of(case),
+        "pending": pending,
+        "terminations": terminations,
+        "termination_hint": selectors.termination_hint(
+            case,
+            window=window,
+            pending=pending,
+            has_active=any(t.state in ACTIVE_TERMINATION_STATES for t in terminations),
+        ),
         "finality": selectors.finality_of(case),
         "allowed": allowed,
         "now": now,

@@ -315,3 +315,64 @@ def test_the_re_review_is_not_in_the_queue_of_who_decided_the_review(province):
         assert re_review in [row["review"] for row in rows]
         html = colleague.get(page(case)).content.decode()
         assert 'data-testid="decide-form"' in html and 'data-testid="decide-refused"' not in html
+
+
+def _handling_case(staff):
+    """A law-related case of ``staff.center`` accepted by its police department, no reply yet."""
+    from datetime import timedelta
+
+    from petitions.testing import make_petitioner, register
+    from routing.services import (
+        DepartmentDue,
+        accept_assignment,
+        assign_case,
+        sign_for_assignment,
+    )
+
+    start = day("2026-09-10")
+    with time_machine.travel(start, tick=True):
+        case = register(staff.reception, make_petitioner(staff.reception)).case
+        (lead,) = assign_case(
+            actor=staff.triage,
+            case=case,
+            lead=DepartmentDue(staff.department, start + timedelta(days=30)),
+        )
+        sign_for_assignment(actor=staff.officer, assignment=lead)
+        accept_assignment(actor=staff.officer, assignment=lead)
+    case.refresh_from_db()
+    return case
+
+
+def test_while_the_case_is_handled_the_termination_section_says_when_it_becomes_possible(
+    county,
+):
+    """Issue 17 §4 #4: not a bare "none proposed" but when termination can be proposed."""
+    case = _handling_case(county)
+    assert case.state == CaseState.HANDLING and case.is_law_related
+    with time_machine.travel(day("2026-09-15")):
+        response = login(county.officer).get(page(case))
+    hint = response.context["termination_hint"]
+    assert "书面答复送达" in hint and "复查" in hint and "复核" in hint
+    assert 'data-testid="termination-hint"' in response.content.decode()
+    assert 'data-testid="propose-form"' not in response.content.decode()
+
+
+def test_with_the_review_window_open_the_hint_names_the_day_after_which(county_case, county, city):
+    from appeals import services
+
+    with time_machine.travel(day("2026-10-09")):
+        html = login(county.officer).get(page(county_case)).content.decode()
+    assert "可在2026-10-20之后提请" in html
+    with time_machine.travel(day("2026-10-09")):
+        services.request_review(actor=county.reception, case=county_case, kind="review", reason="x")
+        html = login(county.officer).get(page(county_case)).content.decode()
+    assert 'data-testid="termination-hint"' in html and "复核" in html
+    # once the windows have passed, nothing to wait for: no hint
+    with time_machine.travel(day("2026-10-12")):
+        county_case.refresh_from_db()
+        services.decide_review(
+            actor=city.supervisor, case=county_case, decision="uphold", answer="维持"
+        )
+    with time_machine.travel(day("2026-11-20")):
+        response = login(county.officer).get(page(county_case))
+    assert response.context["termination_hint"] == ""
