@@ -294,6 +294,8 @@ class LeagueRow:
     overdue_now: int = 0
     orders: int = 0
     rank: int = 0
+    # cases that went overdue in the period (the bulletin's, not the ranking's figure)
+    overdue_in_period: int = 0
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -577,30 +579,71 @@ class Bulletin:
     unanswered: list[SupervisionOrder] = field(default_factory=list)
 
 
+# One rule for the bulletin and the notice of a month (issue 18 #3): both read the league rows of
+# the month and this classification, so the bulletin can no longer praise a unit the notice names.
+# Before, "better" was the top three by score and "to improve" the bottom three past the third,
+# so a unit at 0 % on-time completion with five overdue cases was praised whenever its other
+# rates were high, and with three units or fewer nobody was "to improve".
+BULLETIN_RULE = _lazy(
+    "A unit is named in the notice, and listed among the units to improve, when in the month a "
+    "case it answers for went overdue, or when it has cases overdue now or supervision orders "
+    "unanswered past their due date. The better units are the three highest-scored units (by "
+    "the ranking rule) that are not named; a unit with overdue cases is never among them."
+)
+
+
 def month_bulletin(f: ReportFilters, month: date, now: datetime | None = None) -> Bulletin:
-    """简报 and 通报 of one month: the indicators, the three best and worst ranked departments,
-    the longest-overdue cases, the month's supervision orders; the units named in the notice are
-    those with overdue cases or unanswered supervision orders past due."""
+    """简报 and 通报 of one month (BULLETIN_RULE): the indicators, the better units and the
+    units to improve, the longest-overdue cases, the month's supervision orders."""
     from .indicators import compute
 
     now = now or timezone.now()
     league = league_table(f, now)
-    ranked = [r for r in league if r.rank]
-    worst = list(reversed(ranked[3:]))[:3] if len(ranked) > 3 else []
+    by_department = {r.department.pk: r for r in league}
+    for dept_id, n in overdue_in_period_by_department(f, now):
+        if dept_id in by_department:
+            by_department[dept_id].overdue_in_period = n
     unanswered = unanswered_orders(f, now)
     late_depts = {o.department_id for o in unanswered if o.department_id}
-    named = [r for r in league if r.overdue_now or r.department.pk in late_depts]
-    named.sort(key=lambda r: (-r.overdue_now, r.department.center.path, r.department.pk))
+    named = [
+        r for r in league if r.overdue_now or r.overdue_in_period or r.department.pk in late_depts
+    ]
+    named.sort(
+        key=lambda r: (
+            -r.overdue_now,
+            -r.overdue_in_period,
+            r.department.center.path,
+            r.department.pk,
+        )
+    )
+    named_ids = {r.department.pk for r in named}
+    best = [r for r in league if r.rank and r.department.pk not in named_ids][:3]
     return Bulletin(
         month=month,
         filters=f,
         report=compute(f, now=now),
-        best=ranked[:3],
-        worst=worst,
+        best=best,
+        worst=named,
         overdue=overdue_cases(f, now),
         orders=supervision_orders_in(f),
         named=named,
         unanswered=unanswered,
+    )
+
+
+def overdue_in_period_by_department(f: ReportFilters, now: datetime) -> list[tuple[int, int]]:
+    """(department, cases) for the cases that went overdue in the period, by the department
+    answering for the case: the indicators' overdue count (reports.indicators.overdue_q), split
+    by department in one GROUP BY."""
+    from .indicators import overdue_q
+
+    return list(
+        Deadline.objects.filter(f.case_q("case__"), overdue_q(f, now))
+        .exclude(terminated_q("case__"))
+        .annotate(group=lead_assignment_field("case_id", "department"))
+        .values("group")
+        .annotate(n=Count("case_id", distinct=True))
+        .values_list("group", "n")
     )
 
 

@@ -53,6 +53,7 @@ from .ledger import (
 from .models import ExportFormat, ExportState, SuggestionState
 from .selectors import (
     AGE_BUCKETS,
+    BULLETIN_RULE,
     LEAGUE_RULE,
     Bulletin,
     aging_of_open_cases,
@@ -453,6 +454,7 @@ def _bulletin_lines(b: Bulletin, kind: str) -> list[str]:
             )
         lines += ["", _("II. Best units")]
         lines.append("\u3000\u3000" + _("Ranking rule: %(rule)s") % {"rule": LEAGUE_RULE})
+        lines.append(_bulletin_rule_line())
         lines += [_league_line(r) for r in b.best] or ["\u3000\u3000" + _("None.")]
         lines += ["", _("III. Units to improve")]
         lines += [_league_line(r) for r in b.worst] or ["\u3000\u3000" + _("None.")]
@@ -478,11 +480,16 @@ def _bulletin_lines(b: Bulletin, kind: str) -> list[str]:
                 "past their due date, and are hereby notified:"
             )
         )
+        lines.append(_bulletin_rule_line())
         lines += [
             "\u3000\u3000"
-            + _("%(unit)s: %(overdue)s overdue cases, on-time completion %(rate)s")
+            + _(
+                "%(unit)s: %(late)s cases went overdue in the month, %(overdue)s overdue now, "
+                "on-time completion %(rate)s"
+            )
             % {
                 "unit": f"{r.department.center.name} · {r.department.name}",
+                "late": r.overdue_in_period,
                 "overdue": r.overdue_now,
                 "rate": format_rate(r.completion_rate),
             }
@@ -506,16 +513,24 @@ def _bulletin_lines(b: Bulletin, kind: str) -> list[str]:
     return lines
 
 
+def _bulletin_rule_line() -> str:
+    return "\u3000\u3000" + _("Rule for the units named and the better units: %(rule)s") % {
+        "rule": BULLETIN_RULE
+    }
+
+
 def _league_line(r: Any) -> str:
     return "\u3000\u3000" + _(
         "%(unit)s: score %(score)s (timely acceptance %(acceptance)s, on-time completion "
-        "%(completion)s, satisfaction %(satisfaction)s), %(overdue)s overdue"
+        "%(completion)s, satisfaction %(satisfaction)s), %(late)s went overdue in the month, "
+        "%(overdue)s overdue now"
     ) % {
         "unit": f"{r.department.center.name} · {r.department.name}",
         "score": "—" if r.score is None else f"{r.score:.1f}",
         "acceptance": format_rate(r.acceptance_rate),
         "completion": format_rate(r.completion_rate),
         "satisfaction": format_rate(r.satisfaction_rate),
+        "late": r.overdue_in_period,
         "overdue": r.overdue_now,
     }
 
