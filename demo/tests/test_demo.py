@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from appeals.models import Finality, ReviewRequest
 from core import pii
 from core.models import Center, User
 from core.reference_data import ensure_reference_data
@@ -67,6 +68,11 @@ def snapshot() -> list[tuple[str, str, str, str]]:
 
 def wipe_generated_cases() -> None:
     """Back to a database with the organisation and users but no cases (as after migrate)."""
+    # The appeals records hold their subjects (reply, review, termination) with PROTECT: the
+    # final record, then re-reviews, then reviews, before the cases cascade the rest.
+    Finality.objects.all().delete()
+    ReviewRequest.objects.filter(kind="re_review").delete()
+    ReviewRequest.objects.all().delete()
     Case.objects.all().delete()
     HistoricalCase.objects.all().delete()
     Petitioner.objects.all().delete()
