@@ -192,9 +192,27 @@ class ArchiveForm(VersionedForm):
     override_reason = forms.CharField(
         label=_("Reason for archiving without a satisfied evaluation (supervisor)"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
+        required=False,  # the service says what is missing, with the rule (a 409 message)
         max_length=2000,
     )
+
+    def __init__(
+        self,
+        *args: Any,
+        case: Case | None = None,
+        needs_override: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """The override (a supervisor's reason for archiving without a satisfied evaluation) is
+        offered only where the rule applies (services.archive_needs_override):
+        never on a case rated satisfied or basically satisfied."""
+        super().__init__(*args, case=case, **kwargs)
+        if needs_override is None and case is not None:
+            from .services import archive_needs_override
+
+            needs_override = archive_needs_override(case)
+        if not needs_override:
+            del self.fields["override_reason"]
 
 
 class ReopenForm(VersionedForm):

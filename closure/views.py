@@ -229,6 +229,7 @@ def _render(
 
     visits = list(return_visits_of(case))
     open_visit = next((v for v in visits if v.done_at is None), None)
+    needs_override = services.archive_needs_override(case)
     context = {
         "case": case,
         "reply": reply,
@@ -244,7 +245,7 @@ def _render(
         "visits": visits,
         "open_visit": open_visit,
         "closure": closure_of(case),
-        "needs_override": services.archive_needs_override(case),
+        "needs_override": needs_override,
         "reply_form": form(
             "reply", lambda: ReplyForm(case=case, initial=_reply_initial(case, reply))
         ),
@@ -264,7 +265,9 @@ def _render(
         ),
         "close_form": form("close", lambda: CloseForm(case=case)),
         "agreement_form": form("agreement", lambda: AgreementForm(case=case)),
-        "archive_form": form("archive", lambda: ArchiveForm(case=case)),
+        "archive_form": form(
+            "archive", lambda: ArchiveForm(case=case, needs_override=needs_override)
+        ),
         "reopen_form": form("reopen", lambda: ReopenForm(case=case)),
         "reexamination_form": form(
             "reexamine",
@@ -549,7 +552,7 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
         closure = services.archive_case(
             actor=user,
             case=case,
-            override_reason=data["override_reason"],
+            override_reason=data.get("override_reason", ""),
             expected_version=data["expected_version"],
         )
         return _("Case %(number)s archived as %(archive)s.") % {

@@ -350,7 +350,10 @@ def case_history(case: Case) -> list[HistoryEntry]:
 
 
 def may_add_attachment(user: User, case: Case) -> bool:
-    """Mirrors petitions.services.add_attachment, to decide whether to offer the form."""
+    """Mirrors petitions.services.add_attachment, to decide whether to offer the form. An archived
+    file is read-only (services.require_not_archived refuses every write): no form."""
+    if case.state == CaseState.ARCHIVED:
+        return False
     if user.is_superuser:
         return True
     if not user.has_role(*ATTACHMENT_ROLES):

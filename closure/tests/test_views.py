@@ -199,6 +199,40 @@ def test_archiving_a_dissatisfied_case_shows_the_rule(cast):
     assert Case.objects.get(pk=r.case.pk).state == "closed"
 
 
+def test_the_archive_form_offers_the_override_only_when_the_rule_applies(cast):
+    """Issue 17 §4 #5: a case rated satisfied is archived without an override; the form does not
+    offer one (a dissatisfied case's form does: the test above)."""
+    r = replied(cast)
+    services.evaluate_by_link(
+        case_id=r.case.pk, token=r.token, verdict=services.Verdict("satisfied", "satisfied")
+    )
+    services.close_case(actor=cast["supervisor"], case=r.case)
+    archivist = client_for(cast["archivist"])
+    response = archivist.get(page(r.case))
+    html = response.content.decode()
+    assert 'data-testid="archive-form"' in html
+    assert 'name="override_reason"' not in html
+    assert 'data-testid="archive-needs-override"' not in html
+    response = archivist.post(
+        reverse("closure:archive", args=[r.case.pk]),
+        {"expected_version": Case.objects.get(pk=r.case.pk).version},
+    )
+    assert response.status_code == 302
+    assert Case.objects.get(pk=r.case.pk).state == "archived"
+
+
+def test_a_dissatisfied_case_offers_the_override_to_the_archivist(cast):
+    r = replied(cast)
+    services.evaluate_by_link(
+        case_id=r.case.pk,
+        token=r.token,
+        verdict=services.Verdict("dissatisfied", "dissatisfied", "未解决"),
+    )
+    services.close_case(actor=cast["supervisor"], case=r.case)
+    html = client_for(cast["supervisor"]).get(page(r.case)).content.decode()
+    assert 'name="override_reason"' in html
+
+
 def test_stale_form_is_refused_with_409(cast):
     case = handling(cast)
     old = case.version

@@ -607,3 +607,15 @@ def test_history_shows_names_for_changed_related_records(cast, org, login):
     assert [(c.label, str(c.old), str(c.new)) for c in newest.changes] == [
         ("Center", "市中心", "甲县中心")
     ]
+
+
+def test_an_archived_case_offers_no_attachment_upload(cast, login):
+    """Issue 17 §4 #5: the service refuses every write to an archived file
+    (services.require_not_archived), so the page offers no upload and says why."""
+    case = register(cast["reception"]).case
+    client = login(cast["reception"])
+    assert 'data-testid="attachment-form"' in client.get(f"/cases/{case.pk}/").content.decode()
+    Case.objects.filter(pk=case.pk).update(state=CaseState.ARCHIVED)
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-testid="attachment-form"' not in html
+    assert 'data-testid="archived-read-only"' in html
