@@ -16,14 +16,22 @@ from .models import Reply, ReplyDecision
 from .selectors import evaluation_window
 
 TITLE = "信访处理意见书"
-DECISION_TEXT = {
-    ReplyDecision.SUPPORT: (
+# The handling opinion of each decision, complete in itself: an explanation (解释说明) is the
+# facts and reasons and the rules relied on, which the document prints in its sections two and
+# four, so the opinion says so rather than announcing a text that does not follow.
+DECISION_TEXT: dict[ReplyDecision, list[str]] = {
+    ReplyDecision.SUPPORT: [
         "经审查，你（你们）的请求事实清楚，符合法律、法规、规章或者其他有关规定，予以支持。"
-    ),
-    ReplyDecision.EXPLAIN: ("经审查，你（你们）的请求事由合理但缺乏法律依据，现作如下解释说明。"),
-    ReplyDecision.NOT_SUPPORT: (
+    ],
+    ReplyDecision.EXPLAIN: [
+        "经审查，你（你们）的请求事由合理，但缺乏法律、法规、规章或者其他有关规定的依据，"
+        "目前无法按照你（你们）的请求解决。",
+        "对你（你们）反映的问题，本机关已在上文“二、事实和理由”中作出解释说明，"
+        "所依据的规定见下文“四、法律法规依据”。希望你（你们）理解。",
+    ],
+    ReplyDecision.NOT_SUPPORT: [
         "经审查，你（你们）的请求缺乏事实根据或者不符合法律、法规、规章或者其他有关规定，不予支持。"
-    ),
+    ],
 }
 DECISION_WORD = {
     ReplyDecision.SUPPORT: "支持",
@@ -66,7 +74,7 @@ def compose(reply: Reply, evaluation_url: str) -> ReplyDocument:
         Section("二、事实和理由", _paragraphs(reply.facts_reasons)),
         Section(
             "三、处理意见",
-            [DECISION_TEXT[decision]] if decision is not None else [],
+            DECISION_TEXT[decision] if decision is not None else [],
         ),
         Section("四、法律法规依据", _paragraphs(reply.legal_basis)),
         Section("五、复查途径和期限", _paragraphs(reply.review_route)),

@@ -116,6 +116,37 @@ def test_head_approves_then_the_print_page_and_pdf_render(cast):
     assert "信访处理意见书" in text and reply.document_number in text
 
 
+def test_an_explanation_reply_prints_a_complete_handling_opinion(cast):
+    """Issue 17 §4 #6: a 解释说明 reply printed "…现作如下解释说明。" with nothing after it. The
+    opinion now says what the decision is and where the explanation stands, and nothing in it
+    announces a text that does not follow."""
+    import re
+
+    from closure.document import compose
+
+    case = handling(cast)
+    assert DEFAULT_REPLY.decision == "explain"
+    services.save_reply_draft(actor=cast["police"], case=case, text=DEFAULT_REPLY, submit=True)
+    services.approve_reply(actor=cast["head"], case=case)
+    reply = Reply.objects.get(case=case)
+    doc = compose(reply, "http://testserver/e/")
+    (opinion,) = [s for s in doc.sections if s.heading == "三、处理意见"]
+    assert opinion.paragraphs, "the handling opinion is empty"
+    for paragraph in opinion.paragraphs:
+        assert not re.search(r"如下[。：:]?$", paragraph), paragraph
+    text = "".join(opinion.paragraphs)
+    assert "解释说明" in text and "不予支持" not in text
+    printed = client_for(cast["head"]).get(reverse("closure:reply_print", args=[case.pk]))
+    html = printed.content.decode()
+    assert "现作如下解释说明。" not in html
+    assert opinion.paragraphs[-1] in html
+    pdf = client_for(cast["head"]).get(reverse("closure:reply_pdf", args=[case.pk]))
+    from pypdf import PdfReader
+
+    pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "现作如下解释说明" not in pdf_text.replace("\n", "")
+
+
 def test_print_page_is_404_before_approval(cast):
     case = handling(cast)
     assert (
