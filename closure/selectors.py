@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
@@ -46,6 +46,31 @@ def delivered_reply(case: Case) -> Reply | None:
     """The written reply delivered to the petitioner (the current one), if any."""
     reply = current_reply(case)
     return reply if reply is not None and reply.status == ReplyStatus.DELIVERED else None
+
+
+@dataclass(frozen=True)
+class ReviewRoute:
+    """Where and by when the petitioner may ask for review (复查) of a delivered reply."""
+
+    organ: str
+    due: date
+
+
+def review_route_of(reply: Reply) -> ReviewRoute | None:
+    """The reviewing organ (the center above the one that answered; a province center reviews
+    its own answers) and the last day to ask: 30 days from the delivery of the written reply
+    (Art 35). The same rule as appeals.services.review_subject, whose window clock this reads
+    (appeals.windows: the window's kind and holiday rules), imported here late because appeals
+    builds on closure, not the reverse."""
+    from appeals.windows import window_due
+
+    if reply.delivered_at is None:
+        return None
+    answering = reply.department.center
+    organ = answering.parent if answering.parent_id is not None else answering
+    assert organ is not None
+    due_at = window_due(answered_at=reply.delivered_at, center=reply.case.center)
+    return ReviewRoute(organ=organ.name, due=timezone.localdate(due_at))
 
 
 def evaluation_due_at(reply: Reply) -> datetime | None:

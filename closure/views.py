@@ -71,6 +71,7 @@ from .selectors import (
     merged_contributions,
     open_assisting,
     return_visits_of,
+    review_route_of,
 )
 
 CENTER_EVALUATION_ROLES = services.CENTER_EVALUATION_ROLES
@@ -681,4 +682,8 @@ def public_evaluate(request: HttpRequest, case_id: int, token: str) -> HttpRespo
         return render(request, "closure/public_evaluate.html", context, status=409)
     context["form"] = None
     context["done"] = True
+    if Rating.DISSATISFIED in (data["center_rating"], data["department_rating"]):
+        # A dissatisfied rating is not a request for review: the petitioner is told where and by
+        # when to ask for one (Arts 32, 35).
+        context["review_route"] = review_route_of(link.reply)
     return render(request, "closure/public_evaluate.html", context)

@@ -193,6 +193,41 @@ def test_public_evaluation_page_needs_no_login_and_shows_no_personal_data(cast, 
     assert ReturnVisit.objects.filter(case=r.case, reason="dissatisfied").exists()
 
 
+def test_after_a_dissatisfied_rating_the_public_page_tells_the_review_route(cast, client):
+    """Issue 17 §4 #8: the petitioner is told which organ to ask for review (复查) and by what
+    date: 30 days from the delivery of the written reply (Art 35)."""
+    delivered = datetime(2026, 9, 20, 10, 0, tzinfo=BEIJING)
+    with time_machine.travel(delivered, tick=False):
+        r = replied(cast)
+    answering = r.reply.department.center
+    organ = answering.parent or answering
+    with time_machine.travel(delivered + timedelta(days=2)):
+        posted = client.post(
+            r.evaluation_path,
+            {
+                "center_rating": "satisfied",
+                "department_rating": "dissatisfied",
+                "reasons": "未解决",
+            },
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    html = posted.content.decode()
+    assert posted.status_code == 200 and 'data-testid="review-route"' in html
+    assert organ.name in html and "2026-10-20" in html and "复查" in html
+    assert r.case.main_petitioner.name not in html
+
+
+def test_a_satisfied_rating_shows_no_review_route(cast, client):
+    r = replied(cast)
+    posted = client.post(
+        r.evaluation_path,
+        {"center_rating": "satisfied", "department_rating": "basically_satisfied"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert posted.status_code == 200
+    assert 'data-testid="review-route"' not in posted.content.decode()
+
+
 def test_public_page_refuses_another_cases_link_and_an_expired_one(cast, client):
     first, second = replied(cast), replied(cast)
     other = f"/evaluate/{second.case.pk}/{first.token}/"
