@@ -41,7 +41,7 @@ $PY manage.py seed_demo
 $PY manage.py collectstatic --noinput -v 0
 .venv/bin/celery -A config worker -l warning --concurrency 2 & pids+=($!)
 .venv/bin/celery -A config beat -l warning & pids+=($!)
-if [ "$embedded" = 1 ]; then db="embedded PostgreSQL ($($PY -m config.embedded_pg url), data in var/postgres)"; else db="PostgreSQL (DATABASE_URL)"; fi
+if [ "$embedded" = 1 ]; then db="embedded PostgreSQL ($($PY -m config.embedded_pg url), data in ${VAR_DIR:-var}/postgres)"; else db="PostgreSQL (DATABASE_URL)"; fi
 if [ -n "${REDIS_URL:-}" ]; then broker="Redis"; else broker="filesystem broker (var/broker)"; fi
 cat <<MSG
 
