@@ -19,4 +19,7 @@ urlpatterns = [
         name="decide_termination",
     ),
     path("appeals/answers/<int:pk>/", views.answer_print, name="answer"),
+    path("appeals/answers/<int:pk>/pdf/", views.answer_pdf, name="answer_pdf"),
+    path("cases/<int:pk>/appeals/record/", views.record_print, name="record"),
+    path("cases/<int:pk>/appeals/record/pdf/", views.record_pdf, name="record_pdf"),
 ]

@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,7 @@ from petitions.models import Case
 from petitions.selectors import get_case_for
 
 from . import selectors, services
+from .document import OfficialText, answer_document, record_document, to_pdf
 from .forms import (
     ReviewDecisionForm,
     ReviewRequestForm,
@@ -281,7 +282,54 @@ def answer_print(request: HttpRequest, pk: int) -> HttpResponse:
             {"review": review, "case": review.case, "undecided": True},
             status=404,
         )
-    return render(request, "appeals/answer.html", {"review": review, "case": review.case})
+    context = {"review": review, "case": review.case, "doc": answer_document(review)}
+    return render(request, "appeals/answer.html", context)
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def answer_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The written answer as a PDF, the same text as the print page (appeals.document)."""
+    review = selectors.get_review_for(_user(request), pk)
+    if not review.is_decided:
+        raise Http404("No written answer yet")
+    return _pdf(to_pdf(answer_document(review)), f"answer-{review.case.number}-{review.pk}.pdf")
+
+
+def _record(request: HttpRequest, pk: int) -> tuple[Case, OfficialText]:
+    user = _user(request)
+    case = get_case_for(user, pk)
+    document = record_document(
+        case,
+        reviews=selectors.reviews_of(case),
+        terminations=selectors.terminations_of(case),
+        finality=selectors.finality_of(case),
+        printed_by=str(user),
+    )
+    return case, document
+
+
+@login_required
+@require_GET
+def record_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The staff's internal record of the case's reviews, re-reviews and termination proposals,
+    printable (for the case file, or to send upward)."""
+    case, document = _record(request, pk)
+    return render(request, "appeals/record.html", {"case": case, "doc": document})
+
+
+@login_required
+@require_GET
+def record_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    case, document = _record(request, pk)
+    return _pdf(to_pdf(document), f"appeals-record-{case.number}.pdf")
 
 
 @login_required

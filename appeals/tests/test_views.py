@@ -376,3 +376,71 @@ def test_with_the_review_window_open_the_hint_names_the_day_after_which(county_c
     with time_machine.travel(day("2026-11-20")):
         response = login(county.officer).get(page(county_case))
     assert response.context["termination_hint"] == ""
+
+
+def _pdf_text(response) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_the_written_answer_of_a_review_has_a_pdf_like_the_page(county_case, county, city):
+    """Issue 17 §4 #7: the review's written answer as a PDF, the same text as its print page."""
+    from appeals import services
+
+    with time_machine.travel(day("2026-10-09")):
+        services.request_review(actor=county.reception, case=county_case, kind="review", reason="x")
+        county_case.refresh_from_db()
+        review = services.decide_review(
+            actor=city.supervisor, case=county_case, decision="uphold", answer="维持原处理意见。"
+        )
+        client = login(county.reception)
+        html = client.get(f"/appeals/answers/{review.pk}/").content.decode()
+        assert f'href="/appeals/answers/{review.pk}/pdf/"' in html
+        text = _pdf_text(client.get(f"/appeals/answers/{review.pk}/pdf/")).replace("\n", "")
+    assert "信访事项复查意见书" in text and review.document_number in text
+    assert "维持原处理意见。" in text and "请求复核" in text and city.center.name in text
+    assert county_case.main_petitioner.name in text
+
+
+def test_the_answer_pdf_is_404_before_the_decision_and_for_another_center(county_case, county, org):
+    from appeals import services
+    from appeals.testing import staff_for
+
+    with time_machine.travel(day("2026-10-09")):
+        review = services.request_review(
+            actor=county.reception, case=county_case, kind="review", reason="x"
+        )
+        assert login(county.reception).get(f"/appeals/answers/{review.pk}/pdf/").status_code == 404
+        other = login(staff_for(org.county_b).supervisor)
+        assert other.get(f"/appeals/answers/{review.pk}/pdf/").status_code == 404
+        assert other.get(f"{page(county_case)}record/pdf/").status_code == 404
+
+
+def test_the_staff_record_of_review_and_termination_prints_and_exports(county_case, county, city):
+    """Issue 17 §4 #7: the staff's own record of the review (who recorded the request, its reason,
+    who decided, the answer) can be printed and exported as a PDF."""
+    from appeals import services
+
+    with time_machine.travel(day("2026-10-09")):
+        services.request_review(
+            actor=county.reception, case=county_case, kind="review", reason="对处理意见不服"
+        )
+        county_case.refresh_from_db()
+        review = services.decide_review(
+            actor=city.supervisor, case=county_case, decision="uphold", answer="维持原处理意见。"
+        )
+        client = login(county.supervisor)
+        assert (
+            f'href="{page(county_case)}record/"' in client.get(page(county_case)).content.decode()
+        )
+        html = client.get(f"{page(county_case)}record/").content.decode()
+        for expected in ("对处理意见不服", review.document_number, str(county.reception)):
+            assert expected in html
+        assert f'href="{page(county_case)}record/pdf/"' in html
+        text = _pdf_text(client.get(f"{page(county_case)}record/pdf/")).replace("\n", "")
+    assert "复查、复核及依法终结工作记录" in text and county_case.number in text
+    assert "对处理意见不服" in text and review.document_number in text

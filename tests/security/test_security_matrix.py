@@ -207,6 +207,9 @@ ENTRIES: dict[str, Entry] = {
     "appeals:propose_termination": CASE,
     "appeals:decide_termination": CASE,
     "appeals:answer": obj(pk="review"),
+    "appeals:answer_pdf": obj(pk="review"),
+    "appeals:record": CASE,
+    "appeals:record_pdf": CASE,
     # reports pages
     "reports:index": LIST,
     "reports:ledger": LIST,
