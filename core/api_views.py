@@ -2,26 +2,25 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseBase
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .authentication import account_locked, token_is_idle
-from .models import TokenActivity
+from .authentication import account_locked
+from .models import User
 from .parsers import SafeJSONParser
+from .services import RevokeReason, issue_token, revoke_tokens
 
 
 class MeSerializer(serializers.Serializer):
@@ -115,16 +114,29 @@ class AccountLocked(exceptions.APIException):
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """POST username and password for a token. A locked account gets 429 with a message that
-    says so (not the generic wrong-credentials 400), before and at the failure that locks it."""
+    """POST username and password for a token; DELETE with the token to log out of the API.
+
+    A locked account gets 429 with a message that says so (not the generic wrong-credentials
+    400), before and at the failure that locks it. Every login issues a fresh token and the
+    previous one stops working (core.services: one token per user)."""
 
     parser_classes = (SafeJSONParser, *ObtainAuthToken.parser_classes[:2])  # type: ignore[assignment]
+
+    def get_permissions(self) -> list[BasePermission]:
+        # The login is open to anyone; the logout needs the credentials it ends. Unauthenticated,
+        # DELETE answers 401 with WWW-Authenticate: Token (the first authentication class).
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return []
 
     @extend_schema(
         summary="Obtain an API token",
         description=(
-            "Answers the user's token. A token expires after the configured idle time "
-            "(TOKEN_IDLE_MINUTES) and stops working while the account is locked or deactivated."
+            "Answers a new token for the user; the user's previous token stops working (one "
+            "token per user: a login on another device ends the first device's token). A token "
+            "expires after the configured idle time (TOKEN_IDLE_MINUTES), stops working while "
+            "the account is locked or deactivated, and is revoked by DELETE on this path, a "
+            "password change, a deactivation and a logout from the web pages."
         ),
         request=inline_serializer(
             "TokenRequest",
@@ -154,12 +166,26 @@ class ObtainTokenView(ObtainAuthToken):
             if account_locked(django_request, username):
                 raise AccountLocked()
             raise exceptions.ValidationError(serializer.errors)
-        user = serializer.validated_data["user"]
-        token, created = Token.objects.get_or_create(user=user)
-        if not created and token_is_idle(token):
-            token.delete()
-            token = Token.objects.create(user=user)
-        TokenActivity.objects.update_or_create(
-            token=token, defaults={"last_used_at": timezone.now()}
-        )
+        token = issue_token(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+    @extend_schema(
+        summary="Log out of the API (revoke the token)",
+        description=(
+            "Revokes the token sent in the Authorization header: it answers 401 from then on, "
+            "and the client logs in again (POST) for a new one. Called with a web session "
+            "instead (CSRF-checked), revokes the session user's token."
+        ),
+        request=None,
+        responses={
+            204: OpenApiResponse(description="The token is revoked."),
+            401: OpenApiResponse(
+                description="No valid credentials (a revoked or expired token, or none)."
+            ),
+        },
+    )
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # One token per user, so the token sent and "the user's tokens" are the same row; by
+        # user, a session caller (no token in request.auth) revokes theirs too.
+        revoke_tokens(user=cast(User, request.user), reason=RevokeReason.API_LOGOUT)
+        return Response(status=status.HTTP_204_NO_CONTENT)

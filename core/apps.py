@@ -7,6 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organisation and accounts")
 
     def ready(self) -> None:
+        from . import signals  # noqa: F401  (API tokens end with a password change, core.signals)
+
         # django-axes's app config has no verbose name ("Axes" in the admin): name its section in
         # our words (the lockout's models are translated in our catalogue).
         if apps.is_installed("axes"):

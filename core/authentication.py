@@ -6,6 +6,10 @@
   the client logs in again for a new one.
 - A token stops working while its account is locked out by django-axes (repeated failed logins)
   and when the account is deactivated.
+- Tokens are issued and revoked only in core.services: a login replaces the user's token, and
+  DELETE on the token endpoint, a password change, a deactivation and a page logout delete it
+  (core.signals). The per-request ``is_active`` check stays: a deactivation by
+  ``QuerySet.update()`` sends no signal.
 - The token endpoint (core.api_views.ObtainTokenView) answers 429 with a clear message while
   the account is locked, the same status as the login page (django-axes), and Retry-After.
 - This class is the first authentication class, so an API call without credentials answers
