@@ -64,7 +64,7 @@ from .models import ReportCounterRun, ReportDailyCount, ReportDepartmentCount
 
 logger = logging.getLogger(__name__)
 METRICS = (
-    "acc_num", "acc_den", "done_num", "done_den", "sat_num", "eval_num", "due_den", "visits",
+    "acc_num", "acc_den", "done_num", "done_den", "sat_num", "csat_num", "eval_num", "due_den", "visits",
     "repeat", "group_visits", "skip_level_visits", "closed", "first_time", "cessation_num",
     "cessation_den", "cases", "transfers", "supervision_orders", "overdue",
 )  # fmt: skip

@@ -13,14 +13,18 @@ Common rules
   places a unit in the period.
 - A case counts where it is held now (``Case.center``): a transferred case is one row and counts
   once, at the receiving center (and once in any scope that holds both centers).
-- A deadline counts in the period in which it was decided: on time when met (by ``met_at``), late
-  when it fell due unmet (by ``due_at``), so a month's figure does not change when a late case is
-  finished later. A clock not yet due and not met (including a case with no clock yet) is not
-  counted. An extension moves ``due_at`` (clocks), so an extended case is on time when it meets
-  the extended date.
-- Lawfully terminated cases (Art 37: "no longer counted") are left out of the evaluation, repeat
-  visit, one-time resolution, cessation and overdue figures; visits after a termination do not
-  count at all.
+- An acceptance or completion counts in the period in which it happened (by ``met_at``), on time
+  or late (issue 18 #6: placed by the due date, a case accepted or finished late on 7 Dec with a
+  due date of 2 Dec fell out of a 3-7 Dec report, which then showed 100 %). A clock that ran out
+  unmet counts late in the period of its due date while it stays unmet; once met it counts in the
+  period of its completion instead. A clock not yet due and not met (including a case with no
+  clock yet) is not counted. An extension moves ``due_at`` (clocks), so an extended case is on
+  time when it meets the extended date. The overdue count places a case by the day it went
+  overdue (its first missed duty).
+- Lawfully terminated cases (Art 37: "no longer counted") are left out of every indicator and of
+  the overdue count (acceptance and completion too since issue 18 #6); visits after a
+  termination do not count at all. Activity counts (cases registered, visits before the
+  termination, transfers, supervision orders) keep them: those events happened.
 - Rates are over distinct cases, so a case with two clocks of a kind (reassigned) counts once.
 """
 
@@ -101,12 +105,21 @@ def terminated_q(prefix: str = "") -> Q:
 
 
 def _decided(f: ReportFilters, now: datetime) -> tuple[Q, Q]:
-    """(on time in the period, late in the period) for deadline rows."""
-    on_time = Q(met_at__gte=f.since, met_at__lt=f.until, met_at__lte=F("due_at"))
-    late = Q(due_at__gte=f.since, due_at__lt=min(f.until, now)) & (
-        Q(met_at__isnull=True) | Q(met_at__gt=F("due_at"))
+    """(on time in the period, late in the period) for deadline rows: a met clock by the day it
+    was met, an unmet one by the day it ran out (module docstring)."""
+    met_in_period = Q(met_at__gte=f.since, met_at__lt=f.until)
+    on_time = met_in_period & Q(met_at__lte=F("due_at"))
+    late = (met_in_period & Q(met_at__gt=F("due_at"))) | Q(
+        met_at__isnull=True, due_at__gte=f.since, due_at__lt=min(f.until, now)
     )
     return on_time, late
+
+
+def _went_overdue(f: ReportFilters, now: datetime) -> Q:
+    """Deadline rows that ran out in the period (by ``due_at``), met late or not met."""
+    return Q(due_at__gte=f.since, due_at__lt=min(f.until, now)) & (
+        Q(met_at__isnull=True) | Q(met_at__gt=F("due_at"))
+    )
 
 
 Counter = Callable[[ReportFilters, datetime], dict[str, int]]
@@ -139,23 +152,35 @@ INDICATORS: tuple[Indicator, ...] = (
         "timely_acceptance",
         _("Timely acceptance rate"),
         _("cases whose lead department accepted the assignment within the acceptance limit"),
-        _("cases whose acceptance clock was decided in the period (accepted, or due unaccepted)"),
         _(
-            "cases with no acceptance clock yet or one not yet due; clocks of assignments that "
-            "were returned or withdrawn"
+            "cases accepted in the period (on time or late), and cases whose acceptance limit "
+            "ran out in the period unaccepted"
         ),
-        _("acceptance date, or the due date for a late acceptance"),
+        _(
+            "lawfully terminated cases (Art 37); cases with no acceptance clock yet or one not "
+            "yet due; clocks of assignments that were returned or withdrawn"
+        ),
+        _(
+            "by acceptance date, whether on time or late; an acceptance still missing counts "
+            "late on the day its limit ran out, until it is made"
+        ),
     ),
     Indicator(
         "on_time_completion",
         _("On-time completion rate"),
         _("cases whose handling was finished by the (extended) due date"),
-        _("cases whose latest handling clock was decided in the period"),
         _(
-            "cases with no handling clock yet or one not yet due; a handling clock ended by "
-            "reassignment"
+            "cases finished in the period (on time or late), and cases overdue and unfinished "
+            "whose handling limit ran out in the period"
         ),
-        _("completion date, or the due date for a late case"),
+        _(
+            "lawfully terminated cases (Art 37); cases with no handling clock yet or "
+            "one not yet due; a handling clock ended by reassignment"
+        ),
+        _(
+            "by completion date, whether on time or late; an unfinished case counts "
+            "late on the day its limit ran out, until it is finished"
+        ),
     ),
     Indicator(
         "satisfaction",
@@ -163,8 +188,22 @@ INDICATORS: tuple[Indicator, ...] = (
         _("evaluated cases rated satisfied or basically satisfied (rating of the department)"),
         _("cases evaluated within the evaluation window of their current written reply"),
         _(
-            "lawfully terminated cases; evaluations after the window; evaluations of a reply "
-            "since superseded (the latest evaluation of the current reply counts)"
+            "lawfully terminated cases (Art 37); evaluations after the window; evaluations of a "
+            "reply since superseded (the latest evaluation of the current reply counts)"
+        ),
+        _("delivery date of the current written reply"),
+    ),
+    Indicator(
+        "center_satisfaction",
+        _("Satisfaction with the center"),
+        _(
+            "evaluated cases that rated the center satisfied or basically satisfied (shown "
+            "beside the satisfaction rate, which uses the department's rating)"
+        ),
+        _("cases evaluated within the evaluation window of their current written reply"),
+        _(
+            "lawfully terminated cases (Art 37); evaluations after the window; evaluations of a "
+            "reply since superseded (the latest evaluation of the current reply counts)"
         ),
         _("delivery date of the current written reply"),
     ),
@@ -172,8 +211,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "participation",
         _("Evaluation participation rate"),
         _("cases evaluated within the evaluation window"),
-        _("cases whose current written reply was delivered (due for evaluation)"),
-        _("lawfully terminated cases; cases whose window is still open and not yet evaluated"),
+        _(
+            "cases whose current written reply was delivered in the period and whose evaluation "
+            "window has closed or which were evaluated"
+        ),
+        _(
+            "lawfully terminated cases (Art 37); cases whose evaluation window is still open "
+            "and not yet evaluated"
+        ),
         _("delivery date of the current written reply"),
     ),
     Indicator(
@@ -181,7 +226,7 @@ INDICATORS: tuple[Indicator, ...] = (
         _("Repeat petition rate"),
         _("repeat visits (the same person on the same matter again)"),
         _("all visits, letters, calls and online submissions"),
-        _("visits on a lawfully terminated case after its termination"),
+        _("visits on a lawfully terminated case after its termination (Art 37)"),
         _("date of the visit"),
     ),
     Indicator(
@@ -189,7 +234,7 @@ INDICATORS: tuple[Indicator, ...] = (
         _("First-time resolution rate"),
         _("closed cases never taken to review or re-review and never reopened"),
         _("cases closed in the period"),
-        _("lawfully terminated cases"),
+        _("lawfully terminated cases (Art 37)"),
         _("closing date"),
     ),
     Indicator(
@@ -197,7 +242,10 @@ INDICATORS: tuple[Indicator, ...] = (
         _("Leader-responsibility resolution rate"),
         _("cases under a leader's responsibility (包案) resolved in the period"),
         _("cases under a leader's responsibility open at any time in the period"),
-        _("responsibilities resolved before the period or created after it"),
+        _(
+            "lawfully terminated cases (Art 37); responsibilities resolved before the period or "
+            "created after it"
+        ),
         _("resolution date"),
     ),
     Indicator(
@@ -205,7 +253,7 @@ INDICATORS: tuple[Indicator, ...] = (
         _("Cessation rate"),
         _("closed cases with no further visit within the cessation window after closing"),
         _("cases closed in the period whose cessation window has ended"),
-        _("lawfully terminated cases; cases whose window has not ended yet"),
+        _("lawfully terminated cases (Art 37); cases whose window has not ended yet"),
         _("closing date"),
     ),
 )
@@ -291,7 +339,7 @@ def clock_figures(
         f.case_q("case__"),
         Q(kind__in=[DeadlineKind.ACCEPTANCE_NOTICE, DeadlineKind.HANDLING]),
         on_time | late,
-    )
+    ).exclude(terminated_q("case__"))
     aggregates = {
         "acc_num": Count("case_id", distinct=True, filter=acceptance & on_time),
         "acc_den": Count("case_id", distinct=True, filter=acceptance),
@@ -299,7 +347,8 @@ def clock_figures(
         "done_den": Count("case_id", distinct=True, filter=handling),
     }
     if daily:
-        day = DbCase(When(on_time, then=_day("met_at")), default=_day("due_at"))
+        # the same placement as _decided: the day it was met, else the day it ran out
+        day = DbCase(When(met_at__isnull=False, then=_day("met_at")), default=_day("due_at"))
         return daily_groups(qs, day, "case__", aggregates)
     if group_by is None:
         return qs.aggregate(**aggregates)
@@ -356,20 +405,19 @@ def evaluation_figures(
     """Satisfaction and participation over the current replies delivered in the period."""
     reply_model = optional_model("closure.Reply")
     evaluation_model = optional_model("closure.Evaluation")
-    empty = {"sat_num": 0, "eval_num": 0, "due_den": 0}
+    empty = {"sat_num": 0, "csat_num": 0, "eval_num": 0, "due_den": 0}
     if reply_model is None or evaluation_model is None:
         return empty if group_by is None and not daily else []
     window = timedelta(days=window_days)
     window_end = ExpressionWrapper(OuterRef("delivered_at") + window, output_field=DateTimeField())
-    latest_rating = Subquery(
-        evaluation_model.objects.filter(  # type: ignore[attr-defined]
-            case_id=OuterRef("case_id"),
-            evaluated_at__gte=OuterRef("delivered_at"),
-            evaluated_at__lte=window_end,
-        )
-        .order_by("-evaluated_at", "-pk")
-        .values("department_rating")[:1]
-    )
+    latest = evaluation_model.objects.filter(  # type: ignore[attr-defined]
+        case_id=OuterRef("case_id"),
+        evaluated_at__gte=OuterRef("delivered_at"),
+        evaluated_at__lte=window_end,
+    ).order_by("-evaluated_at", "-pk")
+    latest_rating = Subquery(latest.values("department_rating")[:1])
+    # the center's rating of the same (latest) evaluation, shown beside the department's
+    latest_center_rating = Subquery(latest.values("center_rating")[:1])
     qs = (
         reply_model.objects.filter(  # type: ignore[attr-defined]
             f.case_q("case__"),
@@ -378,12 +426,13 @@ def evaluation_figures(
             delivered_at__lt=f.until,
         )
         .exclude(terminated_q("case__"))
-        .annotate(rating=latest_rating)
+        .annotate(rating=latest_rating, center_rating=latest_center_rating)
     )
     evaluated = Q(rating__isnull=False)
     window_open = Q(delivered_at__gt=now - window)
     aggregates = {
         "sat_num": Count("case_id", distinct=True, filter=Q(rating__in=SATISFIED_RATINGS)),
+        "csat_num": Count("case_id", distinct=True, filter=Q(center_rating__in=SATISFIED_RATINGS)),
         "eval_num": Count("case_id", distinct=True, filter=evaluated),
         "due_den": Count("case_id", distinct=True, filter=evaluated | ~window_open),
     }
@@ -466,8 +515,10 @@ def closing_figures(f: ReportFilters, now: datetime, *, daily: bool = False) -> 
 
 
 def leader_figures(f: ReportFilters) -> dict[str, int]:
-    qs = LeaderResponsibility.objects.filter(f.case_q("case__"), created_at__lt=f.until).exclude(
-        resolved_at__lt=f.since
+    qs = (
+        LeaderResponsibility.objects.filter(f.case_q("case__"), created_at__lt=f.until)
+        .exclude(resolved_at__lt=f.since)
+        .exclude(terminated_q("case__"))
     )
     return qs.aggregate(
         den=Count("case_id", distinct=True),
@@ -483,7 +534,7 @@ def overdue_q(f: ReportFilters, now: datetime) -> Q:
     """Deadline rows of a supervised duty that went overdue in the period, and were the case's
     first missed duty: a case counts as overdue in the period in which it first went overdue,
     so a case late twice counts once (in live figures and in the daily counters alike)."""
-    _, late = _decided(f, now)
+    late = _went_overdue(f, now)
     earlier_miss = Exists(
         Deadline.objects.filter(
             case_id=OuterRef("case_id"),
@@ -553,6 +604,7 @@ def assemble(
         "timely_acceptance": (figures["acc_num"], figures["acc_den"]),
         "on_time_completion": (figures["done_num"], figures["done_den"]),
         "satisfaction": (figures["sat_num"], figures["eval_num"]),
+        "center_satisfaction": (figures["csat_num"], figures["eval_num"]),
         "participation": (figures["eval_num"], figures["due_den"]),
         "repeat_petition": (figures["repeat"], figures["visits"]),
         "first_time_resolution": (figures["first_time"], figures["closed"]),

@@ -183,6 +183,7 @@ class ReportDailyCount(models.Model):
     done_num = models.PositiveIntegerField(default=0)
     done_den = models.PositiveIntegerField(default=0)
     sat_num = models.PositiveIntegerField(default=0)
+    csat_num = models.PositiveIntegerField(default=0)  # satisfied with the center (issue 18 #6)
     eval_num = models.PositiveIntegerField(default=0)
     due_den = models.PositiveIntegerField(default=0)
     visits = models.PositiveIntegerField(default=0)

@@ -36,7 +36,7 @@ from petitions.validation import MAX_TEXT_LENGTH
 from .cache import cached
 from .charts import department_labels, is_empty, month_labels
 from .filters import CHINA_TZ, ReportFilterForm, ReportFilters, may_view_reports, parse_filters
-from .indicators import COUNT_LABELS, compute_cached, format_rate
+from .indicators import COUNT_LABELS, INDICATORS, compute_cached, format_rate
 from .ledger import (
     COLUMNS,
     DEFAULT_COLUMNS,
@@ -77,6 +77,8 @@ from .services import (
     start_export,
     suggestions_visible_to,
 )
+
+INDICATORS_BY_CODE = {i.code: i for i in INDICATORS}
 
 
 def _user(request: HttpRequest) -> User:
@@ -362,6 +364,9 @@ def _league_csv(rows: list[Any], filters: ReportFilters) -> HttpResponse:
         )
     writer.writerow([])
     writer.writerow([_("Ranking rule: %(rule)s") % {"rule": LEAGUE_RULE}])
+    for code in ("timely_acceptance", "on_time_completion", "satisfaction"):
+        indicator = INDICATORS_BY_CODE[code]
+        writer.writerow([f"{indicator.label}：{indicator.definition}"])
     writer.writerow(
         [
             _("Period: %(start)s to %(end)s")
@@ -452,6 +457,8 @@ def _bulletin_lines(b: Bulletin, kind: str) -> list[str]:
                     "den": ind.denominator,
                 }
             )
+            # the rule beside the figure: these go upward and are compared with other centers'
+            lines.append("\u3000\u3000\u3000\u3000" + ind.indicator.definition)
         lines += ["", _("II. Best units")]
         lines.append("\u3000\u3000" + _("Ranking rule: %(rule)s") % {"rule": LEAGUE_RULE})
         lines.append(_bulletin_rule_line())

@@ -316,6 +316,7 @@ SPECTACULAR_SETTINGS = {
 EVALUATION_WINDOW_DAYS = env.int("EVALUATION_WINDOW_DAYS", 30)
 EVALUATION_RATE_LIMIT = env.int("EVALUATION_RATE_LIMIT", 20)
 EVALUATION_RATE_WINDOW_SECONDS = env.int("EVALUATION_RATE_WINDOW_SECONDS", 600)
+REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", 300)
 
 # Every handler masks full ID and mobile numbers (core.logging): Django's own loggers (request
 # errors, runserver's request lines, mail to admins) are routed to the masked console, as are

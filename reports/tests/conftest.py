@@ -72,6 +72,7 @@ EXPECTED = {
     "timely_acceptance": (3, 4),
     "on_time_completion": (2, 3),
     "satisfaction": (2, 3),
+    "center_satisfaction": (2, 3),  # the builder records the same rating for both
     "participation": (3, 4),
     "repeat_petition": (1, 14),
     "first_time_resolution": (2, 3),
