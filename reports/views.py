@@ -402,9 +402,79 @@ def staff_record(request: HttpRequest, pk: int) -> HttpResponse:
     if member is None:
         raise Http404()
     (row,) = staff_records(filters, [member])
+    cases = staff_cases(filters, member)
+    fmt = request.GET.get("format", "")
+    if fmt == "pdf":
+        return _staff_record_pdf(user, member, row, cases, filters)
+    if fmt == "csv":
+        return _staff_record_csv(member, row, cases, filters)
     context = _base_context(form, filters)
-    context.update(row=row, member=member, cases=staff_cases(filters, member))
+    params = filters.as_params()
+    context.update(
+        row=row,
+        member=member,
+        cases=cases,
+        pdf_query=urlencode({**params, "format": "pdf"}),
+        csv_query=urlencode({**params, "format": "csv"}),
+    )
     return render(request, "reports/staff_record.html", context)
+
+
+def _staff_record_facts(member: User, row: Any) -> list[tuple[str, str]]:
+    return [
+        (_("Staff member"), str(member)),
+        (_("Department"), f"{member.center.name} · {member.department.name}"),
+        (_("Cases handled"), str(row.handled)),
+        (_("On-time completion rate"), format_rate(row.completion_rate)),
+        (_("Satisfaction rate"), format_rate(row.satisfaction_rate)),
+        (_("Supervision orders received"), str(row.orders)),
+    ]
+
+
+def _staff_case_cells(a: Any) -> list[str]:
+    return [
+        a.case.number,
+        f"{a.accepted_at:%Y-%m-%d}" if a.accepted_at else "",
+        f"{a.due_at:%Y-%m-%d}" if a.due_at else "",
+        str(a.case.get_state_display()),
+    ]
+
+
+def _staff_record_pdf(
+    user: User, member: User, row: Any, cases: Any, filters: ReportFilters
+) -> HttpResponse:
+    """The staff record as a printable A4 document (the same facts and cases as the page)."""
+    period = f"{filters.start:%Y-%m-%d} — {filters.end:%Y-%m-%d}"
+    lines = [period, ""]
+    lines += [f"{label}：{value}" for label, value in _staff_record_facts(member, row)]
+    lines += ["", str(_("Cases handled"))]
+    lines += ["\u3000\u3000" + "　".join(c for c in _staff_case_cells(a) if c) for a in cases]
+    if not cases:
+        lines.append("\u3000\u3000" + str(_("None in the period.")))
+    pdf = build_document(title=str(_("Staff record")), lines=lines, author=str(user))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="staff-{member.pk}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.pdf"'
+    )
+    return response
+
+
+def _staff_record_csv(member: User, row: Any, cases: Any, filters: ReportFilters) -> HttpResponse:
+    """The staff record as a spreadsheet: its facts, then one row per case (UTF-8 with a BOM)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="staff-{member.pk}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"'
+    )
+    response.write("\ufeff")
+    writer = SafeCsvWriter(response)  # names are typed by people: no formulas
+    writer.writerow([_("Period"), f"{filters.start:%Y-%m-%d}", f"{filters.end:%Y-%m-%d}"])
+    for label, value in _staff_record_facts(member, row):
+        writer.writerow([label, value])
+    writer.writerow([])
+    writer.writerow([_("Case number"), _("Accepted at"), _("Due"), _("State")])
+    for a in cases:
+        writer.writerow(_staff_case_cells(a))
+    return response
 
 
 # --- monthly bulletin (简报) and notice (通报) -------------------------------------------------------

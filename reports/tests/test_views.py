@@ -122,6 +122,27 @@ def test_staff_record_is_printable(scenario, login, cast):
     assert client.get(f"/reports/staff/{cast['supervisor'].pk}/?{QUERY}").status_code == 404
 
 
+def test_staff_record_prints_as_pdf_and_exports_as_csv(scenario, login, cast):
+    """The staff record has a PDF and a CSV with the page's own facts and cases (issue 17 §4),
+    in the same scope: another center's supervisor gets the same 404 as for a stranger."""
+    client = login(cast["supervisor"])
+    url = f"/reports/staff/{cast['police'].pk}/?{QUERY}"
+    html = client.get(url).content.decode()
+    assert 'data-testid="staff-pdf"' in html and 'data-testid="staff-csv"' in html
+    pdf = client.get(url + "&format=pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "人员工作记录" in text
+    assert scenario.cases["c1"].number in text and "：4" in text.replace(" ", "")
+    csv = client.get(url + "&format=csv")
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    rows = csv.content.decode("utf-8-sig").splitlines()
+    assert "承办件数,4" in rows
+    assert sum(scenario.cases["c1"].number in r for r in rows) == 1
+    outsider = login(cast["outsider"])
+    assert outsider.get(url + "&format=csv").status_code in (403, 404)
+
+
 def test_bulletin_and_notice_pages_and_pdfs(scenario, login, cast):
     client = login(cast["supervisor"])
     html = client.get("/reports/bulletin/?month=2026-03").content.decode()

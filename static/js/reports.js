@@ -181,8 +181,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts();
     pollExport();
-    document.querySelectorAll("[data-print]").forEach(function (b) {
-      b.addEventListener("click", function () { window.print(); });
-    });
+    // [data-print] buttons are handled once, by app.js (a second handler here opened the print
+    // dialog twice).
   });
 })();
