@@ -48,7 +48,10 @@ class ReplyForm(VersionedForm):
         widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={"required": _("State the facts and reasons (Art 32).")},
         max_length=20000,
-        help_text=_("The assisting departments' contributions are merged in below."),
+        help_text=_(
+            "Printed for the petitioner. The assisting departments' contributions beside the "
+            "draft are internal and are not printed."
+        ),
     )
     decision = forms.ChoiceField(
         label=_("Handling decision"), choices=ReplyDecision.choices, widget=forms.RadioSelect

@@ -171,7 +171,8 @@ def contributions(case: Case) -> list[Assignment]:
 
 
 def merged_contributions(case: Case) -> str:
-    """The assisting departments' contributions, one paragraph each, for the reply draft."""
+    """The assisting departments' contributions, one paragraph each: internal advice kept on the
+    reply for the file (``Reply.contributions``), never part of the printed text."""
     return "\n".join(f"【{a.department.name}】{a.contribution}" for a in contributions(case))
 
 

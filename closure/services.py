@@ -175,8 +175,9 @@ def save_reply_draft(
     expected_version: int | None = None,
 ) -> Reply:
     """The lead department's officer writes (or rewrites) the draft; ``submit`` sends it to the
-    head for approval. The assisting departments' contributions are merged into it. A draft
-    needs the decision, the facts and reasons and the legal basis (Art 32)."""
+    head for approval. The assisting departments' contributions are kept beside it
+    (``Reply.contributions``, internal: never printed). A draft needs the decision, the facts
+    and reasons and the legal basis (Art 32)."""
     errors = _validate_reply(text)
     if errors:
         raise ValidationError(errors)

@@ -68,7 +68,6 @@ from .selectors import (
     evaluations_of,
     first_evaluation,
     lead_assignment,
-    merged_contributions,
     open_assisting,
     return_visits_of,
     review_route_of,
@@ -202,10 +201,11 @@ def _reply_initial(case: Case, reply: Reply | None) -> dict[str, Any]:
             "legal_basis": reply.legal_basis,
             "review_route": reply.review_route,
         }
-    # A new draft starts from the case and the assisting departments' contributions.
+    # A new draft starts from the case's request. The assisting departments' contributions are
+    # internal advice between organs: shown beside the draft (read-only), never prefilled into the
+    # text that is printed and handed to the petitioner (issue 18 #4).
     return {
         "request_summary": case.request,
-        "facts_reasons": merged_contributions(case),
         "review_route": services.default_review_route(case),
     }
 

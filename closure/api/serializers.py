@@ -256,7 +256,12 @@ class ReplyResultSerializer(serializers.Serializer):
     case = CaseStateSerializer()
     reply = ReplySerializer(allow_null=True)
     contributions = serializers.CharField(
-        help_text=str(_("The assisting departments' contributions, merged for the draft."))
+        help_text=str(
+            _(
+                "The assisting departments' contributions: internal, shown beside the draft, "
+                "never part of the printed reply."
+            )
+        )
     )
 
 

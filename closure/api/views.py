@@ -82,7 +82,7 @@ class ReplyView(CaseView):
         tags=TAGS,
         summary="The case's current written reply (draft or issued)",
         description="`reply` is null before the first draft; `contributions` are the assisting "
-        "departments' contributions merged for the draft.",
+        "departments' contributions: internal advice for the drafter, never printed.",
         responses={200: ReplyResultSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, pk: int) -> Response:

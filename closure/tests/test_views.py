@@ -49,13 +49,13 @@ def page(case):
     return reverse("closure:case", args=[case.pk])
 
 
-def test_officer_sees_the_draft_form_prefilled_with_contributions(cast):
+def test_officer_sees_the_draft_form_with_contributions_beside_it(cast):
     case = handling(cast)
     response = client_for(cast["police"]).get(page(case))
     html = response.content.decode()
     assert response.status_code == 200
     assert 'data-testid="reply-form"' in html and "起草信访处理意见书" in html
-    assert cast["court"].department.name in html  # contribution merged and shown
+    assert cast["court"].department.name in html  # contribution shown beside the draft (internal)
     assert 'data-testid="approve-form"' not in html
 
 
