@@ -832,7 +832,8 @@ def _render_assignment(
         "can_accept": is_lead and state == AssignmentState.SIGNED,
         "can_contribute": not is_lead
         and state in (AssignmentState.SIGNED, AssignmentState.ACCEPTED),
-        "can_note": state != AssignmentState.CANCELLED,
+        # notes and attachments: refused by the services on an archived (read-only) file
+        "can_note": state != AssignmentState.CANCELLED and case.state != CaseState.ARCHIVED,
         "return_form": forms_override.get("return") or ReturnForm(),
         "note_form": forms_override.get("note") or NoteForm(),
         "contribution_form": forms_override.get("contribution")

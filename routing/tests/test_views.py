@@ -842,6 +842,19 @@ def test_officer_uploads_an_attachment_to_the_assigned_case(org, cast, case, set
     assert response.context["attachment_form"].errors["file"]
 
 
+def test_archived_case_offers_no_note_or_attachment_form_on_the_assignment(org, cast, case):
+    """An archived file is read-only (the services refuse notes and uploads), so the assignment
+    page offers neither form (issue 17 §4); before archiving both are there."""
+    lead, _assist = assign(org, cast, case)
+    client = client_for(cast["police"])
+    url = reverse("routing:assignment_detail", args=[lead.pk])
+    html = client.get(url).content.decode()
+    assert 'data-testid="form-note"' in html and 'data-testid="form-attachment"' in html
+    Case.objects.filter(pk=case.pk).update(state=CaseState.ARCHIVED)
+    html = client.get(url).content.decode()
+    assert 'data-testid="form-note"' not in html and 'data-testid="form-attachment"' not in html
+
+
 # --- notices ------------------------------------------------------------------------------------------
 
 
