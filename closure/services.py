@@ -73,6 +73,7 @@ from .tokens import evaluation_path, hash_token, new_salt, token_for
 # duty; the sweep does not warn about it, and appeals closes it (review requested, or lapsed).
 REVIEW_WINDOW_KIND: str = DeadlineKind.REVIEW_REQUEST_WINDOW
 RETURN_VISIT_WORKING_DAYS = 5  # a dissatisfied verdict is followed up within a working week
+RETURN_VISIT_HORIZON = timedelta(days=365)  # a return visit is scheduled at most a year ahead
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)  # the same visit recorded again within this is one
 CENTER_EVALUATION_ROLES = (Role.RECEPTION, Role.TRIAGE, Role.SUPERVISOR)
 
@@ -690,8 +691,20 @@ def schedule_return_visit(
 ) -> ReturnVisit:
     if reason not in ReturnVisitReason.values:
         raise ValidationError({"reason": [_("Choose a reason.")]})
-    if scheduled_for < timezone.localdate():
+    today = timezone.localdate()
+    if scheduled_for < today:
         raise ValidationError({"scheduled_for": [_("Choose today or a later date.")]})
+    if scheduled_for > today + RETURN_VISIT_HORIZON:
+        # A return visit follows up a reply; a date years ahead (9999-12-31) is a typo or a way
+        # to park the task forever, and would sit at the end of every inbox.
+        raise ValidationError(
+            {
+                "scheduled_for": [
+                    _("Choose a date within one year from today (by %(last)s).")
+                    % {"last": (today + RETURN_VISIT_HORIZON).isoformat()}
+                ]
+            }
+        )
     now = timezone.now()
     with transaction.atomic():
         locked = _lock_case(case, expected_version)
