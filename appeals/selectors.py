@@ -234,14 +234,22 @@ def termination_hint(
     window: WindowInfo | None,
     pending: ReviewRequest | None,
     has_active: bool,
+    now: datetime | None = None,
 ) -> str:
     """When lawful termination becomes possible, for the page's termination section while it is
     not yet (DOMAIN.md §8, Arts 35-37): after the legal procedures are exhausted, i.e. the written
     reply delivered and the petitioner's review and re-review windows passed or used. Empty when
     there is nothing to say (a proposal under way, a matter that ended otherwise, or one whose
     procedures are exhausted: the lead department may propose now)."""
-    if has_active or case.state in {"terminated", "archived"}:
+    if case.state in {"terminated", "archived"}:
         return ""
+    if has_active:
+        # A proposal under way whose procedures reopened (a review asked, a new answer
+        # delivered since): its approval is refused until they are exhausted again; say so.
+        from .services import procedures_open
+
+        refusal = procedures_open(case, now or timezone.now())
+        return str(refusal) if refusal is not None else ""
     if not case.is_law_related:
         return _("Only law-related matters can be lawfully terminated (Art 37).")
     if case.state in HANDLING_STATES:
@@ -265,7 +273,12 @@ def termination_hint(
         return _("It can be proposed after the re-review has been decided (due %(due)s).") % {
             "due": timezone.localdate(pending.decision_due_at).isoformat()
         }
-    return ""
+    # Whatever else the service would refuse for now (a window still open on a closed case):
+    # the page says until when rather than leaving the section silent.
+    from .services import procedures_open
+
+    refusal = procedures_open(case, now or timezone.now())
+    return str(refusal) if refusal is not None else ""
 
 
 # --- what a user may do now (the case page's actions and the appeals page's forms) -----------------
@@ -359,6 +372,8 @@ def allowed_for(
                         case=case, department_id=user.department_id, role=AssignmentRole.LEAD
                     ).exists()
                 )
+                # Art 37 after Arts 35-36: not while a window is open or a review pending.
+                and services.procedures_open(case, now) is None
             )
         elif active.state == TerminationState.PROPOSED:
             if services.may_review_termination(user, case):

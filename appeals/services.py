@@ -20,7 +20,7 @@ Who does what (《信访工作条例》 Arts 35-37 and the 涉法涉诉 terminat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -538,7 +538,53 @@ def _lead_department(actor: User, case: Case) -> Department:
 TERMINABLE_STATES = frozenset({CaseState.REPLIED, CaseState.CLOSED})
 
 
-def _check_terminable(case: Case) -> None:
+def procedures_open(case: Case, now: datetime) -> DomainError | None:
+    """Why the petitioner's procedures are not exhausted yet, naming until when, or None.
+
+    Lawful termination (Art 37) comes only after the legal procedures are exhausted (DOMAIN.md
+    §8): never while a review or re-review is pending, nor while the petitioner's window to ask
+    for one is open (Arts 35-36). Proposing it the day a reply is delivered would take away the
+    petitioner's 30 days. A matter already final (re-review decided, window lapsed) is exhausted.
+    Shared by the service guard (proposal, center review, approval) and the appeals page, so the
+    page offers the form only when the service would accept it."""
+    pending = pending_review(case)
+    if pending is not None:
+        kind = ReviewKind(pending.kind).label
+        return DomainError(
+            _(
+                "Lawful termination is not possible while the %(kind)s is pending (decision due "
+                "%(due)s): the legal procedures are not exhausted (Art 37)."
+            )
+            % {"kind": kind, "due": timezone.localdate(pending.decision_due_at).isoformat()},
+            code="procedures_open",
+        )
+    if Finality.objects.filter(case=case).exists():
+        return None
+    for kind in (ReviewKind.REVIEW, ReviewKind.RE_REVIEW):
+        try:
+            subject = review_subject(case, kind)
+        except (DomainError, ValidationError):
+            continue  # no answer of this kind left to challenge
+        if now <= subject.window_due_at:
+            last = timezone.localdate(subject.window_due_at)
+            return DomainError(
+                _(
+                    "Lawful termination is not possible yet: until %(last)s the petitioner "
+                    "may ask for %(kind)s (written answer delivered %(delivered)s, Arts 35-37). "
+                    "It can be proposed from %(next)s, once that time limit has passed."
+                )
+                % {
+                    "kind": ReviewKind(kind).label,
+                    "last": last.isoformat(),
+                    "delivered": timezone.localdate(subject.answered_at).isoformat(),
+                    "next": (last + timedelta(days=1)).isoformat(),
+                },
+                code="procedures_open",
+            )
+    return None
+
+
+def _check_terminable(case: Case, now: datetime) -> None:
     if not case.is_law_related:
         raise DomainError(
             _(
@@ -547,6 +593,9 @@ def _check_terminable(case: Case) -> None:
             ),
             code="not_law_related",
         )
+    refusal = procedures_open(case, now)
+    if refusal is not None:
+        raise refusal
     if case.state not in TERMINABLE_STATES:
         raise DomainError(
             _(
@@ -599,7 +648,7 @@ def propose_termination(
         with transaction.atomic():
             locked = _lock_case(case, expected_version)
             department = _lead_department(actor, locked)
-            _check_terminable(locked)
+            _check_terminable(locked, now)
             if Termination.objects.filter(
                 case=locked, state__in=ACTIVE_TERMINATION_STATES
             ).exists():
@@ -725,7 +774,7 @@ def decide_termination(
             if not approve:
                 _reject(termination, actor, now, opinion)
             else:
-                _check_terminable(locked)
+                _check_terminable(locked, now)
                 termination.state = TerminationState.CENTER_REVIEWED
                 termination.center_reviewed_by = actor
                 termination.center_reviewed_at = now
@@ -775,7 +824,7 @@ def decide_termination(
                     data={"termination": termination.pk},
                 )
             else:
-                _check_terminable(locked)
+                _check_terminable(locked, now)
                 errors: dict[str, str] = {}
                 body = (approving_body or "").strip()
                 if not body:

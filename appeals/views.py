@@ -80,6 +80,7 @@ def render_case_page(
             window=window,
             pending=pending,
             has_active=any(t.state in ACTIVE_TERMINATION_STATES for t in terminations),
+            now=now,
         ),
         "finality": selectors.finality_of(case),
         "allowed": allowed,

@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
+    # A fresh token each time: a test that moves the clock by days would find the last one
+    # expired after its idle minutes (core.authentication).
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 
@@ -29,11 +32,15 @@ def day(d: str) -> datetime:
     return datetime(y, m, dd, 10, tzinfo=CHINA_TZ)
 
 
+AFTER = "2026-10-22"  # the county case's review window (until 20 Oct) has passed unused
+
+
 def url(case: Case, tail: str = "review/") -> str:
     return f"/api/v1/cases/{case.pk}/{tail}"
 
 
 def post(user, path, body, when="2026-10-09", **extra):
+    """At 9 Oct the review window of the county case (delivered 20 Sep) is open until 20 Oct."""
     with time_machine.travel(day(when)):
         return client_for(user).post(path, body, format="json", **extra)
 
@@ -134,16 +141,26 @@ def test_deciding_as_the_wrong_center_is_403(county_case, county):
 
 
 def test_termination_propose_review_approve(county_case, county, province):
+    # while the review window is open (until 20 Oct), refused with the date (Art 37)
     response = post(county.officer, url(county_case, "termination/"), {"grounds": "程序穷尽"})
+    assert response.status_code == 409 and response.json()["code"] == "procedures_open"
+    assert "2026-10-20" in response.json()["detail"]
+    response = post(
+        county.officer, url(county_case, "termination/"), {"grounds": "程序穷尽"}, when=AFTER
+    )
     assert response.status_code == 201, response.content
     response = post(
-        county.supervisor, url(county_case, "termination/approve/"), {"decision": "approve"}
+        county.supervisor,
+        url(county_case, "termination/approve/"),
+        {"decision": "approve"},
+        when=AFTER,
     )
     assert response.status_code == 200 and response.json()["state"] == "center_reviewed"
     response = post(
         province.supervisor,
         url(county_case, "termination/approve/"),
-        {"decision": "approve", "approving_body": "省委政法委", "approval_date": "2026-10-08"},
+        {"decision": "approve", "approving_body": "省委政法委", "approval_date": "2026-10-22"},
+        when=AFTER,
     )
     assert response.status_code == 200, response.content
     assert response.json()["state"] == "approved"
@@ -166,12 +183,18 @@ def test_termination_bad_input(county, county_case, city):
         county.officer, url(county_case, "termination/"), {"grounds": "x", "support_unit": 10**9}
     )
     assert response.status_code == 400
-    post(county.officer, url(county_case, "termination/"), {"grounds": "x"})
-    post(county.supervisor, url(county_case, "termination/approve/"), {"decision": "approve"})
+    post(county.officer, url(county_case, "termination/"), {"grounds": "x"}, when=AFTER)
+    post(
+        county.supervisor,
+        url(county_case, "termination/approve/"),
+        {"decision": "approve"},
+        when=AFTER,
+    )
     response = post(
         city.supervisor,
         url(county_case, "termination/approve/"),
         {"decision": "approve", "approving_body": "x", "approval_date": "2026-10-08"},
+        when=AFTER,
     )
     assert response.status_code == 403
     response = post(

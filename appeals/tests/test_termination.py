@@ -3,14 +3,16 @@ provincial level (Art 37; the 涉法涉诉 rules)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from appeals import services
 from appeals.models import Finality, FinalityReason, Termination, TerminationState
 from appeals.testing import delivered_case
+from clocks.deadlines import CHINA_TZ
 from core.errors import DomainError, PermissionDenied
 from petitions.models import Case
 from petitions.services import registration_warnings
@@ -169,3 +171,102 @@ def test_no_decision_without_a_proposal(county_case, county):
     with pytest.raises(DomainError) as exc:
         review(county.supervisor, county_case)
     assert exc.value.code == "no_proposal"
+
+
+# --- issue 18 #1: termination only after the procedures are exhausted (Art 37 after Arts 35-36) --
+
+
+def _at(day: str) -> datetime:
+    y, m, d = (int(x) for x in day.split("-"))
+    return datetime(y, m, d, 10, 0, tzinfo=CHINA_TZ)
+
+
+def test_proposing_while_the_review_window_is_open_is_refused_naming_the_date(county_case, county):
+    # reply delivered 20 Sep: the petitioner may ask for review until the end of 20 Oct
+    version = county_case.version
+    with time_machine.travel(_at("2026-10-09")), pytest.raises(DomainError) as exc:
+        propose(county.officer, county_case)
+    assert exc.value.code == "procedures_open"
+    assert "2026-10-20" in str(exc.value) and "2026-10-21" in str(exc.value)
+    assert "复查" in str(exc.value)
+    county_case.refresh_from_db()
+    assert county_case.version == version and not Termination.objects.exists()
+    # the last day of the window is still the petitioner's
+    last_minute = datetime(2026, 10, 20, 23, 59, tzinfo=CHINA_TZ)
+    with time_machine.travel(last_minute), pytest.raises(DomainError):
+        propose(county.officer, county_case)
+    with time_machine.travel(_at("2026-10-21")):
+        assert propose(county.officer, county_case).state == TerminationState.PROPOSED
+
+
+def test_proposing_while_a_review_is_pending_or_the_re_review_window_open_is_refused(
+    county_case, county, city
+):
+    with time_machine.travel(_at("2026-10-09")):
+        county_case.refresh_from_db()
+        services.request_review(
+            actor=county.reception, case=county_case, kind="review", reason="不服"
+        )
+        with pytest.raises(DomainError) as exc:
+            propose(county.officer, county_case)
+    assert exc.value.code == "procedures_open" and "2026-11-08" in str(exc.value)
+    with time_machine.travel(_at("2026-10-12")):
+        county_case.refresh_from_db()
+        services.decide_review(
+            actor=city.supervisor, case=county_case, decision="uphold", answer="维持"
+        )
+    # review answer 12 Oct: re-review may be asked until 11 Nov
+    with time_machine.travel(_at("2026-11-01")), pytest.raises(DomainError) as exc:
+        propose(county.officer, county_case)
+    assert "2026-11-11" in str(exc.value) and "复核" in str(exc.value)
+    assert not Termination.objects.exists()
+    with time_machine.travel(_at("2026-11-12")):
+        propose(county.officer, county_case)
+
+
+def _legacy_proposal(case, staff, *, reviewed: bool) -> Termination:
+    """A proposal made before the guard existed (or the window reopened since): the rows as the
+    old code wrote them."""
+    from django.utils import timezone
+
+    return Termination.objects.create(
+        case=case,
+        department=staff.department,
+        grounds=GROUNDS,
+        proposed_by=staff.officer,
+        proposed_at=timezone.now(),
+        support_unit=staff.department,
+        state=TerminationState.CENTER_REVIEWED if reviewed else TerminationState.PROPOSED,
+    )
+
+
+def test_center_review_and_approval_recheck_the_window(county_case, county, province):
+    with time_machine.travel(_at("2026-10-09")):
+        _legacy_proposal(county_case, county, reviewed=False)
+        with pytest.raises(DomainError) as exc:
+            review(county.supervisor, county_case)
+        assert exc.value.code == "procedures_open"
+        Termination.objects.update(state=TerminationState.CENTER_REVIEWED)
+        with pytest.raises(DomainError) as exc:
+            approve(province.leader, county_case, approval_date=date(2026, 10, 9))
+        assert exc.value.code == "procedures_open" and "2026-10-20" in str(exc.value)
+    county_case.refresh_from_db()
+    assert county_case.state == CaseState.REPLIED and not Finality.objects.exists()
+    assert Termination.objects.get().state == TerminationState.CENTER_REVIEWED
+
+
+def test_a_review_requested_between_proposal_and_approval_blocks_the_approval(
+    county_case, county, province
+):
+    with time_machine.travel(_at("2026-10-09")):
+        _legacy_proposal(county_case, county, reviewed=True)
+        county_case.refresh_from_db()
+        services.request_review(
+            actor=county.reception, case=county_case, kind="review", reason="不服"
+        )
+        with pytest.raises(DomainError) as exc:
+            approve(province.leader, county_case, approval_date=date(2026, 10, 9))
+    assert exc.value.code == "procedures_open" and "2026-11-08" in str(exc.value)
+    county_case.refresh_from_db()
+    assert county_case.state == CaseState.REVIEW
+    assert Termination.objects.get().state == TerminationState.CENTER_REVIEWED

@@ -147,7 +147,8 @@ def test_the_queue_is_for_supervisors_and_leaders(county):
 
 
 def test_termination_pages(county_case, county, province):
-    with time_machine.travel(day("2026-10-09")):
+    # after the petitioner's review window (until 20 Oct) has passed unused (Art 37)
+    with time_machine.travel(day("2026-10-22")):
         client = login(county.officer)
         assert 'data-testid="propose-form"' in client.get(page(county_case)).content.decode()
         response = client.post(
@@ -238,14 +239,14 @@ def test_the_provincial_approval_form_is_prefilled_and_marks_its_required_fields
     that agreeing submits at the first attempt."""
     from appeals import services
 
-    with time_machine.travel(day("2026-10-09")):
+    with time_machine.travel(day("2026-10-22")):
         services.propose_termination(actor=county.officer, case=county_case, grounds="程序穷尽")
         services.decide_termination(actor=county.supervisor, case=county_case, approve=True)
         client = login(province.leader)
         html = client.get(page(county_case)).content.decode()
         values = _form_values(html, "approve-termination")
         assert values["approving_body"] == province.center.name
-        assert values["approval_date"] == "2026-10-09"  # ISO: what a date input accepts
+        assert values["approval_date"] == "2026-10-22"  # ISO: what a date input accepts
         form = client.get(page(county_case)).context["termination_approve_form"]
         assert form.fields["approving_body"].required and form.fields["approval_date"].required
         response = client.post(
@@ -256,13 +257,13 @@ def test_the_provincial_approval_form_is_prefilled_and_marks_its_required_fields
     assert county_case.state == CaseState.TERMINATED
     termination = Termination.objects.get()
     assert termination.approving_body == province.center.name
-    assert str(termination.approval_date) == "2026-10-09"
+    assert str(termination.approval_date) == "2026-10-22"
 
 
 def test_refusing_the_termination_needs_no_approving_body_nor_date(county_case, county, province):
     from appeals import services
 
-    with time_machine.travel(day("2026-10-09")):
+    with time_machine.travel(day("2026-10-22")):
         services.propose_termination(actor=county.officer, case=county_case, grounds="程序穷尽")
         services.decide_termination(actor=county.supervisor, case=county_case, approve=True)
         county_case.refresh_from_db()
@@ -444,3 +445,36 @@ def test_the_staff_record_of_review_and_termination_prints_and_exports(county_ca
         text = _pdf_text(client.get(f"{page(county_case)}record/pdf/")).replace("\n", "")
     assert "复查、复核及依法终结工作记录" in text and county_case.number in text
     assert "对处理意见不服" in text and review.document_number in text
+
+
+def test_while_the_review_window_is_open_the_propose_form_is_not_offered_and_a_post_is_refused(
+    county_case, county
+):
+    """Issue 18 #1: termination only after the procedures are exhausted (Art 37, DOMAIN.md §8)."""
+    with time_machine.travel(day("2026-10-09")):
+        client = login(county.officer)
+        response = client.get(page(county_case))
+        html = response.content.decode()
+        assert 'data-testid="propose-form"' not in html
+        assert "2026-10-20" in response.context["termination_hint"]
+        response = client.post(
+            f"{page(county_case)}termination/",
+            {"grounds": "程序穷尽", "expected_version": county_case.version, "submission_key": "t"},
+        )
+    assert response.status_code == 409
+    assert "2026-10-21" in response.content.decode()  # the message: from when it is possible
+    assert not Termination.objects.exists()
+
+
+def test_a_closed_case_with_its_review_window_open_says_until_when(county_case, county):
+    """A reply accepted by the petitioner and the case closed still leaves the 30 days theirs."""
+    from closure.services import close_case
+
+    with time_machine.travel(day("2026-10-09")):
+        close_case(actor=county.supervisor, case=county_case, note="已答复，结案。")
+        response = login(county.officer).get(page(county_case))
+    assert 'data-testid="propose-form"' not in response.content.decode()
+    assert "2026-10-20" in response.context["termination_hint"]
+    with time_machine.travel(day("2026-10-21")):
+        response = login(county.officer).get(page(county_case))
+    assert 'data-testid="propose-form"' in response.content.decode()

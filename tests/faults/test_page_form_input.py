@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
@@ -140,6 +141,13 @@ def _replied(env: Env) -> None:
     env.case = bring_to_replied(
         reception=c["reception"], triage=c["triage"], officer=c["police"], head=c["head"]
     ).case
+
+
+def _window_passed(env: Env) -> None:
+    """Replied 40 days ago: the petitioner's review window (30 days) has passed unused, so
+    lawful termination may be proposed (Art 37 after Arts 35-36)."""
+    with time_machine.travel(timezone.now() - timedelta(days=40)):
+        _replied(env)
 
 
 def _review(env: Env) -> None:
@@ -403,7 +411,7 @@ FORMS = [
     PageForm(
         "appeals.propose_termination",
         "police",
-        _replied,
+        _window_passed,
         _case_url("appeals:propose_termination"),
         lambda env: {"grounds": "法律程序已穷尽", "support_unit": env.dept(), **_v(env)},
         text=("grounds",),

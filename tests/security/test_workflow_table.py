@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -409,7 +410,10 @@ def _closed(ctx: Ctx) -> Case:
 def _terminated(ctx: Ctx) -> Case:
     from appeals.services import decide_termination, propose_termination
 
-    case = _replied(ctx)
+    # Art 37 comes after Arts 35-36: the reply was delivered 40 days ago and the petitioner's
+    # review window (30 days) has passed unused, so termination may be proposed now.
+    with time_machine.travel(timezone.now() - timedelta(days=40)):
+        case = _replied(ctx)
     propose_termination(actor=ctx.cast["police"], case=case, grounds="法律程序已穷尽")
     decide_termination(actor=ctx.cast["supervisor"], case=case, approve=True, opinion="同意")
     decide_termination(
