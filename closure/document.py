@@ -1,6 +1,7 @@
 """The written reply as a document (信访处理意见书, Art 32), in Chinese, for the print page and the
 PDF: the request, the facts and reasons, the decision with its legal basis, the route and time
-limit for review, and the evaluation link as a QR code. The Chinese wording is the legal form
+limit for review, and how to evaluate: the live evaluation link as a QR code only on the copy
+handed over at delivery (or at a re-issue), otherwise where to ask for it. The Chinese wording is the legal form
 itself, not UI text, so it is not translated (as routing.notices)."""
 
 from __future__ import annotations
@@ -80,11 +81,23 @@ def compose(reply: Reply, evaluation_url: str) -> ReplyDocument:
         Section("五、复查途径和期限", _paragraphs(reply.review_route)),
     ]
     days = evaluation_window().days
-    evaluation_text = (
-        f"请扫描下方二维码或访问以下网址，对{case.center.name}和{reply.department.name}的工作"
-        f"作出评价（满意、基本满意、不满意）。评价期限为收到本意见书之日起{days}日内，"
-        "链接仅可使用一次。"
-    )
+    center, department = case.center.name, reply.department.name
+    if reply.mediated:
+        evaluation_text = ""
+    elif evaluation_url:
+        # Only the copy handed to the petitioner at delivery (or at a re-issue) has the link.
+        evaluation_text = (
+            f"请扫描下方二维码或访问以下网址，对{center}和{department}的工作"
+            f"作出评价（满意、基本满意、不满意）。评价期限为收到本意见书之日起{days}日内，"
+            "链接仅可使用一次。"
+        )
+    else:
+        # Every other print says how to get the link, without it (issue 18 #8).
+        evaluation_text = (
+            f"如需对{center}和{department}的工作作出评价（满意、基本满意、不满意），"
+            f"请凭本意见书向{department}申请获取评价链接（二维码），也可到{center}当面或通过电话评价。"
+            f"评价期限为收到本意见书之日起{days}日内。"
+        )
     return ReplyDocument(
         title=TITLE,
         number=reply.document_number or "",
@@ -167,6 +180,12 @@ def reply_pdf(document: ReplyDocument) -> bytes:
         Paragraph(escape(document.center), right),
         Paragraph(escape(document.date), right),
     ]
+    if document.evaluation_text and not document.evaluation_url:
+        story += [
+            Spacer(1, 6 * mm),
+            Paragraph(escape("六、评价"), heading),
+            Paragraph(escape(document.evaluation_text), indented),
+        ]
     if document.evaluation_url:
         widget = QrCodeWidget(document.evaluation_url)
         x1, y1, x2, y2 = widget.getBounds()

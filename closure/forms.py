@@ -87,6 +87,10 @@ class ApproveForm(VersionedForm):
     pass
 
 
+class ReissueLinkForm(VersionedForm):
+    pass
+
+
 class DeliveryForm(VersionedForm):
     method = forms.ChoiceField(
         label=_("Delivery method"), choices=DeliveryMethod.choices, widget=forms.RadioSelect

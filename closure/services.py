@@ -371,10 +371,15 @@ class Delivery:
     evaluation_path: str
 
 
-def evaluation_path_for(reply: Reply) -> str:
-    """The evaluation link of an approved reply (to print again), or "" if it has none."""
-    link = EvaluationLink.objects.filter(reply=reply).first()
-    return evaluation_path(reply.case_id, token_for(link.salt)) if link else ""
+def _fresh_token(link: EvaluationLink) -> str:
+    """Give ``link`` a new token (the previous one stops working) and return it. The token is
+    shown once, in the output of the step that made it (delivery, re-issue): the print page and
+    the PDF never carry it, so nobody who can read the case can evaluate in the petitioner's
+    name (issue 18 #8)."""
+    link.salt = new_salt()
+    token = token_for(link.salt)
+    link.token_hash = hash_token(token)
+    return token
 
 
 def deliver_reply(
@@ -452,18 +457,56 @@ def deliver_reply(
         open_deadline(case=locked, kind=REVIEW_WINDOW_KIND, start=at)
         link = EvaluationLink.objects.select_for_update().filter(reply=reply).first()
         if link is None:
-            salt = new_salt()
-            link = EvaluationLink.objects.create(
-                case=locked,
-                reply=reply,
-                salt=salt,
-                token_hash=hash_token(token_for(salt)),
-                created_at=now,
-            )
+            link = EvaluationLink(case=locked, reply=reply, created_at=now)
+        # A new token at delivery: whatever was printed from the approved reply before is dead,
+        # and the live link exists only on the copy handed to the petitioner now.
+        token = _fresh_token(link)
         link.expires_at = evaluation_due_at(reply)
-        link.save(update_fields=["expires_at"])
+        link.save()
     _sync(case, locked)
-    return Delivery(reply=reply, evaluation_path=evaluation_path(locked.pk, token_for(link.salt)))
+    return Delivery(reply=reply, evaluation_path=evaluation_path(locked.pk, token))
+
+
+def reissue_evaluation_link(
+    *, actor: User, case: Case, expected_version: int | None = None
+) -> Delivery:
+    """The petitioner lost the link (or never got it, e.g. a reply sent by post): the lead
+    department issues a new one on their request. The earlier link stops working; the new one is
+    shown once, to the issuing user, to hand to the petitioner. Only while the reply can still be
+    evaluated (delivered, not evaluated, window open) and the file is not archived."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_case(case, expected_version)
+        _require_lead_member(actor, locked)
+        reply = _delivered_reply_locked(locked)
+        link = EvaluationLink.objects.select_for_update().filter(reply=reply).first()
+        if reply.mediated or link is None:
+            raise DomainError(_("This reply has no evaluation link."), code="no_evaluation_link")
+        if link.used_at is not None or first_evaluation(reply) is not None:
+            raise DomainError(_("This reply has already been evaluated."), code="already_evaluated")
+        due = evaluation_due_at(reply)
+        if due is not None and now > due:
+            raise DomainError(
+                _("The evaluation period ended on %(date)s; the case counts as not evaluated.")
+                % {"date": timezone.localtime(due).strftime("%Y-%m-%d")},
+                code="evaluation_closed",
+            )
+        token = _fresh_token(link)
+        link.save(update_fields=["salt", "token_hash"])
+        _bump_version(locked)
+        record_event(
+            case=locked,
+            kind="evaluation_link_reissued",
+            actor=actor,
+            at=now,
+            message=_(
+                "Evaluation link re-issued at the petitioner's request; the earlier link no "
+                "longer works"
+            ),
+            data={"reply": reply.pk},
+        )
+    _sync(case, locked)
+    return Delivery(reply=reply, evaluation_path=evaluation_path(locked.pk, token))
 
 
 # --- evaluation (满意 / 基本满意 / 不满意) ------------------------------------------------------------------
@@ -1217,6 +1260,7 @@ __all__ = [
     "record_evaluation",
     "record_reexamination",
     "record_return_visit",
+    "reissue_evaluation_link",
     "reopen_case",
     "require_not_archived",
     "save_reply_draft",

@@ -12,6 +12,11 @@ urlpatterns = [
     path("cases/<int:pk>/closure/reply/deliver/", views.reply_deliver, name="reply_deliver"),
     path("cases/<int:pk>/closure/reply/print/", views.reply_print, name="reply_print"),
     path("cases/<int:pk>/closure/reply/pdf/", views.reply_pdf_view, name="reply_pdf"),
+    path(
+        "cases/<int:pk>/closure/reply/evaluation-link/",
+        views.reissue_link,
+        name="reissue_link",
+    ),
     path("cases/<int:pk>/closure/evaluations/", views.evaluation_record, name="evaluate"),
     path(
         "cases/<int:pk>/closure/return-visits/schedule/",

@@ -50,6 +50,7 @@ from .forms import (
     PublicEvaluationForm,
     RecordVisitForm,
     ReexaminationForm,
+    ReissueLinkForm,
     ReopenForm,
     ReplyForm,
     ScheduleVisitForm,
@@ -148,6 +149,9 @@ class Permissions:
             and not archived
             and (superuser or bool(roles & set(CENTER_EVALUATION_ROLES)))
         )
+        # Re-issue the evaluation link on the petitioner's request: the lead department, while
+        # the reply can still be evaluated (the service checks the link and the window).
+        self.can_reissue = delivered and in_lead and not archived
         self.can_visit = (
             delivered
             and not archived
@@ -257,6 +261,7 @@ def _render(
             lambda: DeliveryForm(case=case, initial={"method": "in_person", "signed": "yes"}),
         ),
         "evaluation_form": form("evaluate", lambda: EvaluationForm(case=case)),
+        "reissue_form": form("reissue", lambda: ReissueLinkForm(case=case)),
         "schedule_form": form("schedule", lambda: ScheduleVisitForm(case=case)),
         "visit_form": form(
             "visit",
@@ -307,7 +312,7 @@ def _post(
     pk: int,
     name: str,
     form_class: type[forms.Form],
-    act: Callable[[User, Case, dict[str, Any]], str],
+    act: Callable[[User, Case, dict[str, Any]], str | HttpResponse],
     *,
     aliases: dict[str, str] | None = None,
     anchor: str = "",
@@ -333,6 +338,8 @@ def _post(
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return _render(request, get_case_for(user, pk), status=403)
+    if isinstance(text, HttpResponse):
+        return text  # the step's own output (the handover copy of the reply)
     messages.success(request, text)
     return redirect(reverse("closure:case", args=[pk]) + anchor)
 
@@ -390,11 +397,33 @@ def reply_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     return _post(request, pk, "send_back", SendBackForm, act, anchor="#reply")
 
 
+def _handover(
+    request: HttpRequest, case: Case, delivery: services.Delivery, message: str
+) -> HttpResponse:
+    """The copy of the reply handed to the petitioner: the only page that carries the live
+    evaluation link and its QR code, shown once to the user who delivered (or re-issued) it, in
+    the response of that step; never cached, never rendered again (issue 18 #8)."""
+    reply = delivery.reply
+    url = request.build_absolute_uri(delivery.evaluation_path)
+    context = {
+        "case": case,
+        "reply": reply,
+        "doc": compose(reply, url),
+        # qrcode's own SVG output: markup we generate, not user input
+        "qr": mark_safe(qr_svg(url)) if not reply.mediated else "",  # noqa: S308
+        "handover": True,
+        "handover_message": message,
+    }
+    response = render(request, "closure/reply_print.html", context)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @login_required
 @require_POST
 def reply_deliver(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, case: Case, data: dict[str, Any]) -> str:
-        services.deliver_reply(
+    def act(user: User, case: Case, data: dict[str, Any]) -> HttpResponse:
+        delivery = services.deliver_reply(
             actor=user,
             case=case,
             method=data["method"],
@@ -403,43 +432,61 @@ def reply_deliver(request: HttpRequest, pk: int) -> HttpResponse:
             note=data.get("note", ""),
             expected_version=data["expected_version"],
         )
-        return _("Delivery recorded; the petitioner's 30-day review period has started.")
+        return _handover(
+            request,
+            case,
+            delivery,
+            _("Delivery recorded; the petitioner's 30-day review period has started."),
+        )
 
     return _post(
         request, pk, "deliver", DeliveryForm, act, aliases={"delivered_at": "delivered_on"}
     )
 
 
-def _printable(request: HttpRequest, pk: int) -> tuple[Case, Reply, str]:
+def _printable(request: HttpRequest, pk: int) -> tuple[Case, Reply]:
+    """The reply as anyone who can read the case may print it: without the live evaluation
+    link (it says to ask the lead department for one). Everyone who can read the case opens
+    this page (assisting departments, the center's staff, upper centers); a link here would let
+    them evaluate in the petitioner's name (issue 18 #8)."""
     user = _user(request)
     case = get_case_for(user, pk)
     reply = current_reply(case)
     if reply is None or reply.status not in (ReplyStatus.APPROVED, ReplyStatus.DELIVERED):
         raise Http404("No approved reply")
-    path = services.evaluation_path_for(reply)
-    url = request.build_absolute_uri(path) if path else ""
-    return case, reply, url
+    return case, reply
 
 
 @login_required
 @require_GET
 def reply_print(request: HttpRequest, pk: int) -> HttpResponse:
-    case, reply, url = _printable(request, pk)
-    context = {
-        "case": case,
-        "reply": reply,
-        "doc": compose(reply, url),
-        # qrcode's own SVG output: markup we generate, not user input
-        "qr": mark_safe(qr_svg(url)) if url and not reply.mediated else "",  # noqa: S308
-    }
+    case, reply = _printable(request, pk)
+    context = {"case": case, "reply": reply, "doc": compose(reply, ""), "qr": ""}
     return render(request, "closure/reply_print.html", context)
+
+
+@login_required
+@require_POST
+def reissue_link(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, case: Case, data: dict[str, Any]) -> HttpResponse:
+        delivery = services.reissue_evaluation_link(
+            actor=user, case=case, expected_version=data["expected_version"]
+        )
+        return _handover(
+            request,
+            case,
+            delivery,
+            _("A new evaluation link was issued; the earlier link no longer works."),
+        )
+
+    return _post(request, pk, "reissue", ReissueLinkForm, act, anchor="#evaluation")
 
 
 @login_required
 @require_GET
 def reply_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
-    case, reply, url = _printable(request, pk)
-    response = HttpResponse(reply_pdf(compose(reply, url)), content_type="application/pdf")
+    case, reply = _printable(request, pk)
+    response = HttpResponse(reply_pdf(compose(reply, "")), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="reply-{case.number}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response

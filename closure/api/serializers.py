@@ -269,7 +269,17 @@ class DeliveryResultSerializer(serializers.Serializer):
     case = CaseStateSerializer()
     reply = ReplySerializer()
     evaluation_url = serializers.URLField(
-        help_text=str(_("The one-time evaluation link printed on the reply (no login)."))
+        help_text=str(
+            _("The one-time evaluation link for the petitioner's copy (no login), shown only here.")
+        )
+    )
+    evaluation_due_at = serializers.DateTimeField()
+
+
+class EvaluationLinkResultSerializer(serializers.Serializer):
+    case = CaseStateSerializer()
+    evaluation_url = serializers.URLField(
+        help_text=str(_("The new one-time evaluation link (no login), shown only here."))
     )
     evaluation_due_at = serializers.DateTimeField()
 

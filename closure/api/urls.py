@@ -10,6 +10,11 @@ urlpatterns = [
     path("cases/<int:pk>/reply/send-back/", views.SendBackView.as_view(), name="closure-send-back"),
     path("cases/<int:pk>/reply/deliver/", views.DeliverView.as_view(), name="closure-deliver"),
     path(
+        "cases/<int:pk>/reply/evaluation-link/",
+        views.EvaluationLinkView.as_view(),
+        name="closure-evaluation-link",
+    ),
+    path(
         "cases/<int:pk>/evaluations/", views.EvaluationsView.as_view(), name="closure-evaluations"
     ),
     path(

@@ -46,6 +46,7 @@ from .serializers import (
     DeliveryInputSerializer,
     DeliveryResultSerializer,
     EvaluationInputSerializer,
+    EvaluationLinkResultSerializer,
     EvaluationListSerializer,
     EvaluationSerializer,
     ReexaminationInputSerializer,
@@ -161,7 +162,8 @@ class DeliverView(CaseView):
         summary="Record the delivery of the approved reply",
         description="The case becomes `replied`; the handling clock stops; the petitioner's "
         "30-day review window and the evaluation window open. The response carries "
-        "`evaluation_url`, the one-time link (no login) printed on the reply.",
+        "`evaluation_url`, the one-time link (no login) for the copy handed to the petitioner: "
+        "shown in this response only (a new one: POST reply/evaluation-link/).",
         request=DeliveryInputSerializer,
         responses={200: DeliveryResultSerializer, **RESPONSES},
     )
@@ -183,7 +185,35 @@ class DeliverView(CaseView):
             "evaluation_url": request.build_absolute_uri(delivery.evaluation_path),
             "evaluation_due_at": evaluation_due_at(delivery.reply),
         }
-        return Response(DeliveryResultSerializer(data).data)
+        response = Response(DeliveryResultSerializer(data).data)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class EvaluationLinkView(CaseView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Issue a new evaluation link at the petitioner's request (lead department)",
+        description="The earlier link stops working (logged as a case event). The new "
+        "`evaluation_url` is in this response only: it is never shown again, and the printed "
+        "reply carries no link. 409 once the reply is evaluated or the window has ended.",
+        request=VersionOnlySerializer,
+        responses={200: EvaluationLinkResultSerializer, **RESPONSES},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = self.get_case()
+        attrs = _validated(VersionOnlySerializer, request)
+        delivery = services.reissue_evaluation_link(
+            actor=actor_of(request), case=case, expected_version=attrs.get("expected_version")
+        )
+        data = {
+            "case": case_state(case),
+            "evaluation_url": request.build_absolute_uri(delivery.evaluation_path),
+            "evaluation_due_at": evaluation_due_at(delivery.reply),
+        }
+        response = Response(EvaluationLinkResultSerializer(data).data)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class EvaluationsView(CaseView):
@@ -413,6 +443,7 @@ __all__ = [
     "ArchiveView",
     "CloseView",
     "DeliverView",
+    "EvaluationLinkView",
     "EvaluationsView",
     "ReexaminationView",
     "ReopenView",
