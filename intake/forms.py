@@ -251,6 +251,21 @@ class RegistrationForm(forms.Form):
         required=False,
         help_text=_("Leave empty when this is a repeat visit: choose the open case above."),
     )
+    # Shown and required only when the matter typed is final (不再受理, Arts 35-37): the service
+    # refuses the registration without both (petitions.services.FinalMatterUnconfirmed).
+    final_matter_confirmed = forms.BooleanField(
+        label=_("Register a new case although the matter is final (new facts or reasons)"),
+        required=False,
+    )
+    final_matter_reason = forms.CharField(
+        label=_("Reason for registering a final matter again"),
+        max_length=MAX_REASON_LENGTH,
+        required=False,
+        help_text=_(
+            "The same matter on the same facts and reasons is not accepted again: state what is "
+            "new."
+        ),
+    )
     visit_notes = forms.CharField(
         label=_("Notes on this visit"),
         required=False,
@@ -373,6 +388,8 @@ class RegistrationForm(forms.Form):
         self.own_center_id = own_center_id
         # Set by the desk when the service refused a new case: the open case on the same matter.
         self.open_case_conflict: Case | None = None
+        # ... or the case whose matter is final (不再受理): a choice and a reason are asked for.
+        self.final_matter_conflict: Case | None = None
         choices = [(pk, case_choice_label(c, own_center_id)) for pk, c in self.open_cases.items()]
         choices.append((NEW_MATTER, str(_("A new matter: register a new case"))))
         visit_of = cast(forms.ChoiceField, self.fields["visit_of"])
@@ -422,6 +439,25 @@ class RegistrationForm(forms.Form):
     @property
     def is_new_matter(self) -> bool:
         return self.cleaned_data.get("visit_of") == NEW_MATTER
+
+    @property
+    def asks_final_matter(self) -> bool:
+        """Whether the page shows the final-matter choice: after the service found the matter
+        final, or when it was already answered (kept on a page shown again)."""
+        return bool(
+            self.final_matter_conflict is not None
+            or (
+                self.is_bound
+                and (
+                    self.data.get("final_matter_confirmed")
+                    or self.data.get("final_matter_reason")
+                    or "final_matter_confirmed" in self.errors
+                    or "final_matter_reason" in self.errors
+                )
+            )
+            or self.initial.get("final_matter_confirmed")
+            or self.initial.get("final_matter_reason")
+        )
 
     def selected_case(self) -> Case | None:
         return self.open_cases.get(self.cleaned_data.get("visit_of") or "")

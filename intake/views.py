@@ -38,6 +38,7 @@ from petitions.services import (
     GROUP_VISIT_HEADCOUNT,
     CaseData,
     FieldDifference,
+    FinalMatterUnconfirmed,
     OpenCaseExists,
     answer_on_spot,
     correct_petitioner,
@@ -337,6 +338,8 @@ def _carried_over(form: RegistrationForm) -> dict[str, Any]:
             "channel",
             "headcount",
             "new_case_reason",
+            "final_matter_confirmed",
+            "final_matter_reason",
             *RegistrationForm.CASE_FIELDS,
         )
         if name not in {"attachments", "attachment_kind", "category"}
@@ -438,6 +441,8 @@ def _register_new_case(
                 attachments=attachments,
                 submission_key=d["submission_key"],
                 new_case_reason=d.get("new_case_reason") or "",
+                final_matter_confirmed=bool(d.get("final_matter_confirmed")),
+                final_matter_reason=d.get("final_matter_reason") or "",
                 open_cases=open_cases,
                 petitioner_is_new=person_is_new,
                 with_warnings=False,  # the desk shows them on the person's file, not after
@@ -447,6 +452,9 @@ def _register_new_case(
     except OpenCaseExists as exc:
         return _open_case_exists(request, user, form=form, reps=reps, exc=exc, person=person)
     except (ValidationError, PermissionDenied, DomainError) as exc:
+        if isinstance(exc, FinalMatterUnconfirmed):
+            # A final matter (不再受理): nothing saved; the warning, the choice and the reason.
+            form.final_matter_conflict = exc.case
         if isinstance(exc, ValidationError):
             _add_service_errors(form, exc)
         else:
@@ -461,6 +469,12 @@ def _register_new_case(
         keep_query_code(request, case.pk, registration.query_code)
     if registration.created:
         messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
+        if registration.repeat_of is not None:
+            messages.info(
+                request,
+                _("Counted as a repeat visit: the same matter as case %(number)s.")
+                % {"number": registration.repeat_of.number},
+            )
         if d.get("answered_on_spot"):
             messages.success(request, _("The case was answered on the spot and closed."))
         for difference in differences:

@@ -7,6 +7,10 @@ them). An app registers its callables from its ``AppConfig.ready()``.
   read (petitions.selectors.visible_cases_q), e.g. appeals: the cases a center reviews. A provider
   returns a ``values_list("case_id", flat=True)`` queryset; the selector unions it with its own id
   query, so a provider adds no query of its own.
+- Final-matter providers give the rows whose existence makes a case's matter final (不再受理,
+  Arts 35-37), as a queryset correlated on the outer case (``OuterRef("pk")``), e.g. appeals'
+  Finality. Registration (petitions.services.register_case) wraps them in EXISTS in the query that
+  reads the person's earlier cases on the matter, so a provider adds no query of its own.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ if TYPE_CHECKING:
 
 WarningProvider = Callable[["Petitioner", "Case | None"], list[str]]
 VisibilityProvider = Callable[[Sequence[int]], "QuerySet[Any]"]
+FinalMatterProvider = Callable[[], "QuerySet[Any]"]
 
 _warning_providers: list[WarningProvider] = []
 _visibility_providers: list[VisibilityProvider] = []
+_final_matter_providers: list[FinalMatterProvider] = []
 
 
 def register_warning_provider(provider: WarningProvider) -> None:
@@ -36,9 +42,18 @@ def register_visibility_provider(provider: VisibilityProvider) -> None:
         _visibility_providers.append(provider)
 
 
+def register_final_matter_provider(provider: FinalMatterProvider) -> None:
+    if provider not in _final_matter_providers:
+        _final_matter_providers.append(provider)
+
+
 def warning_providers() -> tuple[WarningProvider, ...]:
     return tuple(_warning_providers)
 
 
 def visibility_providers() -> tuple[VisibilityProvider, ...]:
     return tuple(_visibility_providers)
+
+
+def final_matter_providers() -> tuple[FinalMatterProvider, ...]:
+    return tuple(_final_matter_providers)

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,7 @@ from core.errors import DomainError, IllegalTransition, PermissionDenied, StaleS
 from core.models import Center, PiiAccessLog, User
 from core.roles import PII_REVEAL_ROLES, Role
 
+from . import hooks
 from .models import (
     Attachment,
     Case,
@@ -621,6 +622,34 @@ class OpenCaseExists(DomainError):
         self.case = case
 
 
+class FinalMatterUnconfirmed(ValidationError):
+    """The person's matter is final (不再受理: re-review decided or a review window lapsed, Arts
+    35-36; lawfully terminated, Art 37): the same matter on the same facts and reasons is not
+    accepted again. A new case is registered only on an explicit confirmation with a reason (new
+    facts or reasons); without them, field errors (desk: the form again; API: 400)."""
+
+    def __init__(self, case: Case, *, confirmed: bool, reason: str) -> None:
+        errors: dict[str, list[str]] = {}
+        if not confirmed:
+            errors["final_matter_confirmed"] = [
+                _(
+                    "The matter of case %(number)s (%(category)s) is final and not to be accepted "
+                    "again (Arts 35-37). Register a new case only if the person brings new facts "
+                    "or reasons, and confirm it explicitly."
+                )
+                % {"number": case.number, "category": case.category.name}
+            ]
+        if not reason:
+            errors["final_matter_reason"] = [
+                _(
+                    "Give the reason for registering a final matter again (for example new "
+                    "facts or evidence)."
+                )
+            ]
+        super().__init__(errors)
+        self.case = case
+
+
 def headcount_errors(headcount: int, *, representatives: int = 0) -> dict[str, list[str]]:
     """The bounds of a visit's headcount (1 to MAX_HEADCOUNT) and of its representatives, who are
     among the people who came and so cannot outnumber them."""
@@ -670,13 +699,41 @@ def open_case_on_same_matter(*, actor: User, petitioner: Petitioner, data: CaseD
     return _open_case_among(actor, _cases_of(petitioner, open_only=True), data)
 
 
+def _with_finality(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """``matter_is_final`` on each case: lawfully terminated, or final by a row of an app above
+    (petitions.hooks final-matter providers, e.g. appeals' Finality), each an EXISTS on its
+    unique case index: no query of its own."""
+    final = Q(state=CaseState.TERMINATED)
+    for provider in hooks.final_matter_providers():
+        final |= Q(Exists(provider()))
+    return cases.annotate(matter_is_final=ExpressionWrapper(final, output_field=BooleanField()))
+
+
 def _cases_of(petitioner: Petitioner, *, open_only: bool = False) -> list[Case]:
-    """The person's cases (in any role), newest first, with center and category: what the
-    same-matter check and the desk's warnings read (registration reads them once for both)."""
+    """The person's cases (in any role, at any center), newest first, with center and category
+    and ``matter_is_final``: what the same-matter checks and the desk's warnings read
+    (registration reads them once for all)."""
     cases = Case.objects.filter(case_petitioners__petitioner=petitioner)
     if open_only:
         cases = cases.filter(state__in=CaseState.open_states())
-    return list(cases.select_related("center", "category").order_by("-registered_at", "-pk"))
+    return list(
+        _with_finality(cases.select_related("center", "category")).order_by("-registered_at", "-pk")
+    )
+
+
+def _cases_on_matter(petitioner: Petitioner, data: CaseData) -> list[Case]:
+    """The person's cases (in any role, state and center) on the matter of ``data``
+    (is_same_matter), newest first, with ``matter_is_final``. One query, narrowed in SQL to the
+    cases that can be the same matter (the same category, or any related legal case number when
+    one is typed: numbers are compared normalised, in Python)."""
+    candidates = Q(category_id=data.category.pk)
+    if normalize_legal_case_number(data.legal_case_number):
+        candidates |= ~Q(legal_case_number="")
+    cases = Case.objects.filter(candidates, case_petitioners__petitioner=petitioner)
+    rows = _with_finality(cases.select_related("center", "category")).order_by(
+        "-registered_at", "-pk"
+    )
+    return [c for c in rows if is_same_matter(c, data)]
 
 
 def _open_case_among(actor: User, cases: Iterable[Case], data: CaseData) -> Case | None:
@@ -700,6 +757,8 @@ class Registration:
     query_code: str | None  # None when a double submit returned the case created the first time
     created: bool = True
     warnings: list[str] = field(default_factory=list)
+    # The person's earlier case on the same matter, when this registration is a repeat (重复访)
+    repeat_of: Case | None = None
 
 
 def _evaluated(qs: QuerySet[Any], rows: list[Any]) -> QuerySet[Any]:
@@ -720,6 +779,8 @@ def register_case(
     attachments: Sequence[tuple[str, UploadedFile]] = (),
     submission_key: str | None = None,
     new_case_reason: str = "",
+    final_matter_confirmed: bool = False,
+    final_matter_reason: str = "",
     open_cases: Sequence[Case] | None = None,
     petitioner_is_new: bool = False,
     with_warnings: bool = True,
@@ -732,7 +793,16 @@ def register_case(
 
     A person who already has an open case on the same matter (open_case_on_same_matter) is
     refused with OpenCaseExists unless ``new_case_reason`` says why this is a new case anyway;
-    the reason is recorded on the new case's registration event. ``open_cases``: the person's
+    the reason is recorded on the new case's registration event.
+
+    The same person on the same matter again (DOMAIN.md §3: the same related legal case number,
+    or the same category and organ) is a repeat visit (重复访) whatever the earlier case's state
+    or center: the new case's first visit is stored with ``is_repeat`` (what 重复信访率 counts,
+    reports.indicators) and the event names the earlier case. When that matter is final (不再受理,
+    Arts 35-37) nothing is registered without ``final_matter_confirmed`` and a
+    ``final_matter_reason`` (FinalMatterUnconfirmed); the reason goes on the event and the visit.
+
+    ``open_cases``: the person's
     open cases that the actor can see, when the caller has just read them (the desk's file; an
     empty list for a file opened in this transaction), to save the query.
     ``petitioner_is_new``: the person's file was opened in the caller's transaction, so they have
@@ -762,10 +832,15 @@ def register_case(
         )
     errors.update(headcount_errors(data.headcount, representatives=len(reps)))
     new_case_reason = (new_case_reason or "").strip()
-    if len(new_case_reason) > MAX_REASON_LENGTH:
-        errors.setdefault("new_case_reason", []).append(
-            _("Use at most %(n)d characters.") % {"n": MAX_REASON_LENGTH}
-        )
+    final_matter_reason = (final_matter_reason or "").strip()
+    for name, value in (
+        ("new_case_reason", new_case_reason),
+        ("final_matter_reason", final_matter_reason),
+    ):
+        if len(value) > MAX_REASON_LENGTH:
+            errors.setdefault(name, []).append(
+                _("Use at most %(n)d characters.") % {"n": MAX_REASON_LENGTH}
+            )
     is_group = data.headcount >= GROUP_VISIT_HEADCOUNT
     if is_group and not reps:
         errors.setdefault("representatives", []).append(
@@ -779,16 +854,27 @@ def register_case(
             errors.setdefault("attachments", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
-    person_cases: list[Case] | None = None  # read once for the check and the warnings
+    person_cases: list[Case] | None = None  # read once for the checks and the warnings
+    same_matter: list[Case] = []  # the person's cases on this matter, any state and center
     if petitioner_is_new:
         open_case = None
     elif open_cases is None:
         person_cases = _cases_of(petitioner) if petitioner.pk is not None else []
         open_case = _open_case_among(actor, person_cases, data)
+        same_matter = [c for c in person_cases if is_same_matter(c, data)]
     else:
         open_case = next((c for c in open_cases if c.is_open and is_same_matter(c, data)), None)
+        # The caller read only the open cases it offers: the closed and final ones (and any at
+        # centers the actor cannot see) in one narrow query.
+        same_matter = _cases_on_matter(petitioner, data) if petitioner.pk is not None else []
     if open_case is not None and not new_case_reason:
         raise OpenCaseExists(open_case)
+    final_case = next((c for c in same_matter if getattr(c, "matter_is_final", False)), None)
+    if final_case is not None and not (final_matter_confirmed and final_matter_reason):
+        raise FinalMatterUnconfirmed(
+            final_case, confirmed=final_matter_confirmed, reason=final_matter_reason
+        )
+    repeat_of = open_case or final_case or next(iter(same_matter), None)
 
     now = at or timezone.now()
     from core.orgcache import user_center
@@ -857,8 +943,14 @@ def register_case(
             center=center,
             channel=data.channel,
             at=now,
-            is_repeat=False,
+            is_repeat=repeat_of is not None,
             headcount=data.headcount,
+            notes=(
+                _("Registered again although the matter is final. Reason: %(reason)s")
+                % {"reason": final_matter_reason}
+                if final_case is not None
+                else ""
+            ),
             received_by=actor,
         )
         visit._history_user = actor  # type: ignore[attr-defined]
@@ -873,12 +965,34 @@ def register_case(
         event_data: dict[str, Any] = {}
         if new_case_reason:
             event_data["new_case_reason"] = new_case_reason
+        if repeat_of is not None:
+            event_data["repeat_of"] = repeat_of.number
+            message = _(
+                "Registered at %(center)s. Repeat visit: the same matter as case %(number)s "
+                "(%(state)s)."
+            ) % {
+                "center": center.name,
+                "number": repeat_of.number,
+                "state": repeat_of.get_state_display(),
+            }
         if new_case_reason and open_case is not None:
             event_data["open_case"] = open_case.number
             message = _(
                 "Registered at %(center)s as a new case while case %(number)s is open on the "
                 "same matter. Reason: %(reason)s"
             ) % {"center": center.name, "number": open_case.number, "reason": new_case_reason}
+        if final_case is not None:
+            event_data["final_case"] = final_case.number
+            event_data["final_matter_reason"] = final_matter_reason
+            message = _(
+                "Registered at %(center)s as a new case although the matter of case "
+                "%(number)s is final and not to be accepted again (Arts 35-37). Reason: "
+                "%(reason)s"
+            ) % {
+                "center": center.name,
+                "number": final_case.number,
+                "reason": final_matter_reason,
+            }
         event = record_event(
             case=case,
             kind="registered",
@@ -900,7 +1014,7 @@ def register_case(
         if petitioner_is_new or not with_warnings
         else registration_warnings(petitioner, exclude=case, cases=person_cases)
     )
-    return Registration(case=case, query_code=code, warnings=warnings)
+    return Registration(case=case, query_code=code, warnings=warnings, repeat_of=repeat_of)
 
 
 def submitted_case(submission_key: str) -> Case | None:

@@ -31,9 +31,11 @@ MAX_QUERIES_WITH_KEY = MAX_QUERIES + 2
 # receipt is kept in the cache, not by a session write. A new person: the typed ID number looked up
 # before the transaction (to offer a known file) and the savepoint of a file opened for a new ID
 # number (petitions.services.intake_petitioner). A known person: their visible open cases (the
-# form's choices) read with a second evaluation of the visibility condition.
+# form's choices) read with a second evaluation of the visibility condition, and (issue 18 #5)
+# their earlier cases on the typed matter, closed or final, at any center: one narrow query
+# (petitions.services._cases_on_matter) that decides the repeat flag and 不再受理 (21 before).
 MAX_QUERIES_DESK_NEW = 22
-MAX_QUERIES_DESK_KNOWN = 21
+MAX_QUERIES_DESK_KNOWN = 22
 
 
 def api_body(**overrides: Any) -> dict[str, Any]:
@@ -128,3 +130,63 @@ def test_desk_registration_of_a_returning_person(reception_client, cast):
     assert response.status_code == 302
     assert len(queries) <= MAX_QUERIES_DESK_KNOWN
     assert Case.objects.get(main_petitioner=person)
+
+
+def _person_with_history(cast, n: int) -> Petitioner:
+    """A person with ``n`` closed cases on the matter of new_case_data() and api_body(), the
+    newest of them final (不再受理)."""
+    from django.utils import timezone
+
+    from appeals.models import Finality, FinalityReason
+    from petitions.states import CaseState
+    from petitions.testing import register
+
+    person = make_petitioner(cast["reception"], name="吴十", id_number=valid_id())
+    cases = [
+        register(cast["reception"], person, legal_case_number="（2024）冀0102执123号").case
+        if i == 0
+        else register(cast["reception"], person).case
+        for i in range(n)
+    ]
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(state=CaseState.CLOSED)
+    Finality.objects.create(
+        case=cases[0], reason=FinalityReason.RE_REVIEW_DECIDED, final_at=timezone.now()
+    )
+    return person
+
+
+@pytest.mark.parametrize("n", [1, 8])
+def test_desk_registration_of_a_final_matter_does_not_grow_with_the_history(
+    reception_client, cast, n
+):
+    person = _person_with_history(cast, n)
+    data = new_case_data(
+        petitioner=person.pk,
+        name=None,
+        id_number=None,
+        phone=None,
+        final_matter_confirmed="on",
+        final_matter_reason="新的执行财产线索",
+    )
+    response, queries = _counted(lambda: reception_client.post(DESK, data))
+    assert response.status_code == 302, response.content.decode()
+    assert len(queries) <= MAX_QUERIES_DESK_KNOWN
+    new = Case.objects.filter(main_petitioner=person).latest("pk")
+    assert Visit.objects.get(case=new).is_repeat
+
+
+@pytest.mark.parametrize("n", [1, 8])
+def test_api_registration_of_a_final_matter_does_not_grow_with_the_history(
+    reception_client, cast, n
+):
+    person = _person_with_history(cast, n)
+    body = {key: value for key, value in api_body().items() if key != "petitioner"} | {
+        "petitioner_id": person.pk,
+        "final_matter_confirmed": True,
+        "final_matter_reason": "新的执行财产线索",
+    }
+    response, queries = _counted(
+        lambda: reception_client.post(CASES, body, content_type="application/json")
+    )
+    assert response.status_code == 201, response.content
+    assert len(queries) <= MAX_QUERIES

@@ -378,7 +378,9 @@ class CaseIntakeSerializer(serializers.Serializer):
     and a group visit's representatives (at most five, Art 20, and no more than the headcount).
 
     A person with an open case on the same matter (petitions.services.is_same_matter) is refused
-    with 409 ``open_case_exists`` and the open case's id, unless ``new_case_reason`` is given."""
+    with 409 ``open_case_exists`` and the open case's id, unless ``new_case_reason`` is given; a
+    final matter (不再受理) with 400 unless ``final_matter_confirmed`` and ``final_matter_reason``
+    are given."""
 
     petitioner_id = serializers.IntegerField(
         required=False,
@@ -422,6 +424,24 @@ class CaseIntakeSerializer(serializers.Serializer):
                 "(without it such a registration is refused with 409 open_case_exists)."
             )
         ),
+    )
+    final_matter_confirmed = serializers.BooleanField(
+        default=False,
+        help_text=str(
+            _(
+                "Register a new case although the person's matter is final (不再受理: re-review "
+                "decided, a review window lapsed, or lawfully terminated; Arts 35-37). Without "
+                "it and `final_matter_reason` such a registration is refused with 400 and field "
+                "errors."
+            )
+        ),
+    )
+    final_matter_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=MAX_REASON_LENGTH,
+        help_text=str(_("Why a final matter is registered again (new facts or reasons).")),
     )
 
     def validate_request(self, value: str) -> str:

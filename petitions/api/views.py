@@ -446,7 +446,10 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
             "A person with an open case on the same matter (the same related legal case number; "
             "without numbers, the same content category and organ) is refused with 409 "
             "`open_case_exists` and `open_case_id`: record a visit on that case, or repeat the "
-            "registration with `new_case_reason`."
+            "registration with `new_case_reason`. The same person on the same matter again "
+            "(open, closed or final case) is stored as a repeat visit. A final matter (不再受理, "
+            "Arts 35-37) is refused with 400 and errors on `final_matter_confirmed` and "
+            "`final_matter_reason` unless both are given."
         ),
         request=CaseIntakeSerializer,
         parameters=[IDEMPOTENCY_KEY],
@@ -502,6 +505,8 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
                     representatives=representatives,
                     submission_key=key,
                     new_case_reason=attrs["new_case_reason"],
+                    final_matter_confirmed=attrs["final_matter_confirmed"],
+                    final_matter_reason=attrs["final_matter_reason"],
                     petitioner_is_new=main_is_new,
                 )
         except OpenCaseExists as exc:

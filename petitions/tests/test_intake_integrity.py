@@ -300,6 +300,7 @@ def test_a_new_case_on_the_same_matter_with_a_reason_is_registered_and_the_reaso
     assert event.data == {
         "new_case_reason": "原件已转出，本次为新的执行请求",
         "open_case": first.number,
+        "repeat_of": first.number,  # the same person on the same matter again (issue 18 #5)
     }
     assert first.number in event.message
 
