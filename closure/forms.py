@@ -148,8 +148,10 @@ class ScheduleVisitForm(VersionedForm):
 
 
 class RecordVisitForm(VersionedForm):
+    """A visit is dated when it is recorded (no date field). The new ratings are offered only to
+    the center (``with_verdict``): the department being rated records its visit without them."""
+
     visit = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    visited_on = forms.DateField(label=_("Visited on"), widget=DateInput, required=False)
     visitors = forms.CharField(label=_("Who visited"), required=False, max_length=100)
     method = forms.ChoiceField(
         label=_("How"), choices=ReturnVisitMethod.choices, widget=forms.RadioSelect
@@ -167,6 +169,12 @@ class RecordVisitForm(VersionedForm):
         choices=[("", "—"), *Rating.choices],
         required=False,
     )
+
+    def __init__(self, *args: Any, with_verdict: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not with_verdict:
+            del self.fields["center_rating"]
+            del self.fields["department_rating"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

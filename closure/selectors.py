@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from core.models import User
@@ -85,10 +85,21 @@ def evaluation_for(case: Case) -> Evaluation | None:
     if reply is None:
         return None
     return (
-        Evaluation.objects.filter(reply=reply)
+        counting_evaluations(Evaluation.objects.filter(reply=reply))
         .select_related("recorded_by")
         .order_by("-evaluated_at", "-id")
         .first()
+    )
+
+
+def counting_evaluations(rows: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
+    """Leave out a verdict "at a return visit" recorded by a member of the department being
+    rated: it cannot overwrite the petitioner's own verdict on itself (issue 18 #9). The service
+    refuses such rows now; this keeps the ones written before from counting for archiving."""
+    return rows.exclude(
+        channel=EvaluationChannel.RETURN_VISIT,
+        recorded_by__department_id__isnull=False,
+        recorded_by__department_id=F("department_id"),
     )
 
 
@@ -187,7 +198,7 @@ def evaluations_of(case: Case) -> QuerySet[Evaluation]:
 def return_visits_of(case: Case) -> QuerySet[ReturnVisit]:
     return (
         ReturnVisit.objects.filter(case=case)
-        .select_related("department", "done_by", "created_by")
+        .select_related("department", "done_by", "created_by", "evaluation")
         .order_by("scheduled_for", "id")
     )
 

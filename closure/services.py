@@ -719,9 +719,28 @@ def evaluate_by_link(*, case_id: int, token: str, verdict: Verdict) -> Evaluatio
 
 
 def _require_visit_actor(actor: User, case: Case) -> None:
-    if actor.is_superuser or actor.has_role(Role.SUPERVISOR) and can_act_on(actor, case):
+    if actor.is_superuser or actor.has_role(*CENTER_EVALUATION_ROLES) and can_act_on(actor, case):
         return
     _require_lead_member(actor, case)
+
+
+def _require_verdict_recorder(actor: User, case: Case, reply: Reply) -> None:
+    """A new verdict at a return visit replaces the petitioner's earlier one for archiving, so
+    the center records it (reception, triage, supervisors: those who record evaluations), never
+    the department being rated: it cannot overwrite its own 不满意 (issue 18 #9)."""
+    if actor.department_id is not None and actor.department_id == reply.department_id:
+        raise PermissionDenied(
+            _("The department being rated cannot record the petitioner's verdict on itself.")
+        )
+    _require_roles(
+        actor,
+        CENTER_EVALUATION_ROLES,
+        _(
+            "A new verdict at a return visit is recorded by the center's reception, triage or "
+            "supervisors."
+        ),
+    )
+    _require_center(actor, case)
 
 
 def schedule_return_visit(
@@ -791,7 +810,6 @@ class VisitRecord:
     method: str
     outcome: str
     visitors: str = ""
-    done_at: datetime | None = None
     new_verdict: Verdict | None = None
 
 
@@ -805,16 +823,16 @@ def record_return_visit(
 ) -> ReturnVisit:
     """Record a return visit (date, who, how, outcome): the one given, else the department's
     earliest open one, else a new one. The petitioner's new verdict, if they give one, is
-    recorded as an evaluation at the return visit and from then on counts for the case."""
+    recorded as an evaluation at the return visit and from then on counts for the case; only
+    the center records it (``_require_verdict_recorder``). A visit is dated when it is recorded:
+    no client-chosen date, so a verdict cannot be back-dated before the one it replaces."""
     errors: dict[str, list[str]] = {}
     if record.method not in ReturnVisitMethod.values:
         errors["method"] = [_("Choose how the visit was made.")]
     if not _text(record.outcome):
         errors["outcome"] = [_("Write down the outcome of the visit.")]
     now = timezone.now()
-    done_at = record.done_at or now
-    if done_at > now + timedelta(minutes=5):
-        errors["done_at"] = [_("The visit cannot be in the future.")]
+    done_at = now
     if errors:
         raise ValidationError(errors)
     if record.new_verdict is not None:
@@ -828,6 +846,9 @@ def record_return_visit(
             raise DomainError(
                 _("Return visits follow a delivered written reply."), code="reply_not_delivered"
             )
+        if record.new_verdict is not None:
+            _require_verdict_recorder(actor, locked, reply)
+        earlier = evaluation_for(locked)
         if visit is not None:
             row = ReturnVisit.objects.select_for_update().filter(pk=visit.pk, case=locked).first()
             if row is None:
@@ -904,8 +925,28 @@ def record_return_visit(
                     "channel": EvaluationChannel.RETURN_VISIT.label,
                     "center": Rating(verdict.center_rating).label,
                     "department": Rating(verdict.department_rating).label,
+                }
+                + (
+                    "\n"
+                    + _(
+                        "Earlier verdict (%(channel)s): center %(center)s, department %(department)s"
+                    )
+                    % {
+                        "channel": EvaluationChannel(earlier.channel).label,
+                        "center": Rating(earlier.center_rating).label,
+                        "department": Rating(earlier.department_rating).label,
+                    }
+                    if earlier is not None
+                    else ""
+                ),
+                data={
+                    "evaluation": evaluation.pk,
+                    "visit": row.pk,
+                    "earlier": earlier.pk if earlier is not None else None,
+                    "center": verdict.center_rating,
+                    "department": verdict.department_rating,
+                    "channel": EvaluationChannel.RETURN_VISIT.value,
                 },
-                data={"evaluation": evaluation.pk, "visit": row.pk},
             )
     _sync(case, locked)
     return row

@@ -155,7 +155,21 @@ class Permissions:
         self.can_visit = (
             delivered
             and not archived
-            and (in_lead or (own_center and (superuser or Role.SUPERVISOR in roles)))
+            and (
+                in_lead
+                or (own_center and (superuser or bool(roles & set(CENTER_EVALUATION_ROLES))))
+            )
+        )
+        # A new verdict at a return visit: the center, never the department being rated (#9).
+        self.can_record_verdict = (
+            self.can_visit
+            and own_center
+            and (superuser or bool(roles & set(CENTER_EVALUATION_ROLES)))
+            and not (
+                reply is not None
+                and user.department_id is not None
+                and user.department_id == reply.department_id
+            )
         )
 
         def allowed(name: str) -> bool:
@@ -233,6 +247,12 @@ def _render(
         return bound.get(name) or factory()
 
     visits = list(return_visits_of(case))
+    evaluation_rows = list(evaluations_of(case))
+    # Each visit beside the verdict before it and the one given at it (recorded at the same
+    # instant as the visit), so the earlier 不满意 stays in view (issue 18 #9).
+    at_visit = {e.evaluated_at: e for e in evaluation_rows if e.channel == "return_visit"}
+    for v in visits:
+        v.new_verdict = at_visit.get(v.done_at) if v.done_at else None  # type: ignore[attr-defined]
     open_visit = next((v for v in visits if v.done_at is None), None)
     needs_override = services.archive_needs_override(case)
     context = {
@@ -246,7 +266,7 @@ def _render(
         "first_evaluation": first_evaluation(reply) if reply else None,
         "evaluation_status": evaluation_status(case, now),
         "evaluation_due": due,
-        "evaluations": list(evaluations_of(case)),
+        "evaluations": evaluation_rows,
         "visits": visits,
         "open_visit": open_visit,
         "closure": closure_of(case),
@@ -266,7 +286,9 @@ def _render(
         "visit_form": form(
             "visit",
             lambda: RecordVisitForm(
-                case=case, initial={"visit": open_visit.pk if open_visit else None}
+                case=case,
+                initial={"visit": open_visit.pk if open_visit else None},
+                with_verdict=perms.can_record_verdict,
             ),
         ),
         "close_form": form("close", lambda: CloseForm(case=case)),
@@ -546,7 +568,6 @@ def return_visit_record(request: HttpRequest, pk: int) -> HttpResponse:
                 method=data["method"],
                 outcome=data["outcome"],
                 visitors=data["visitors"],
-                done_at=_local_datetime(data.get("visited_on")),
                 new_verdict=verdict,
             ),
             expected_version=data["expected_version"],
@@ -559,7 +580,6 @@ def return_visit_record(request: HttpRequest, pk: int) -> HttpResponse:
         "visit",
         RecordVisitForm,
         act,
-        aliases={"done_at": "visited_on"},
         anchor="#visits",
     )
 

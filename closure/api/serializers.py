@@ -128,7 +128,12 @@ class ReturnVisitInputSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
     )
     scheduled_for = serializers.DateField(required=False, allow_null=True, default=None)
-    done_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    done_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=str(_("Not accepted: a return visit is dated when it is recorded.")),
+    )
     visitors = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     method = serializers.ChoiceField(
         choices=ReturnVisitMethod.choices, required=False, allow_blank=True, default=""
@@ -143,6 +148,10 @@ class ReturnVisitInputSerializer(serializers.Serializer):
     expected_version = _expected_version()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("done_at") is not None:
+            raise serializers.ValidationError(
+                {"done_at": [_("A return visit is dated when it is recorded; leave out done_at.")]}
+            )
         recording = bool(attrs.get("outcome") or attrs.get("method") or attrs.get("visit"))
         if not recording and not attrs.get("scheduled_for"):
             raise serializers.ValidationError(

@@ -274,8 +274,9 @@ class ReturnVisitsView(CaseView):
         summary="Schedule or record a return visit",
         description="Without `method`/`outcome`: schedule a visit on `scheduled_for`. With "
         "`method` and `outcome`: record a visit made (the `visit` given, else the earliest "
-        "open one, else a new one); `center_rating` and `department_rating` record the "
-        "petitioner's new verdict, which then counts for archiving.",
+        "open one, else a new one), dated now; `center_rating` and `department_rating` record "
+        "the petitioner's new verdict, which then counts for archiving: the center's reception, "
+        "triage or supervisors only, never the department being rated (403).",
         request=ReturnVisitInputSerializer,
         responses={201: ReturnVisitSerializer, **RESPONSES},
     )
@@ -312,7 +313,6 @@ class ReturnVisitsView(CaseView):
                     method=attrs["method"],
                     outcome=attrs["outcome"],
                     visitors=attrs["visitors"],
-                    done_at=attrs.get("done_at"),
                     new_verdict=verdict,
                 ),
                 expected_version=version,

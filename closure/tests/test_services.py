@@ -284,7 +284,7 @@ def test_return_visit_recorded_with_a_new_verdict_counts_for_archiving(cast):
     r = replied(cast)
     services.evaluate_by_link(case_id=r.case.pk, token=r.token, verdict=DISSATISFIED)
     visit = services.record_return_visit(
-        actor=cast["police"],
+        actor=cast["supervisor"],  # the center records a new verdict (issue 18 #9)
         case=r.case,
         record=services.VisitRecord(
             method="home",

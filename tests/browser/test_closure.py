@@ -37,14 +37,15 @@ def test_reply_is_approved_printed_evaluated_dissatisfied_and_followed_up(page: 
     closure_url = f"/cases/{case.pk}/closure/"
 
     # The officer finds the case among replies to write and drafts the reply; the assisting
-    # court's contribution is already in the facts and reasons.
+    # court's contribution is shown beside the draft, internal, not in the printed text.
     login_as(page, "police")
     page.goto("/inbox/")
     page.locator('[data-testid="closure-inbox-link"] a').click()
     page.locator(f'[data-testid="inbox-to-draft"] [data-case="{case.pk}"] a').click()
     page.wait_for_url(f"**{closure_url}")
-    expect(page.locator("#id_facts_reasons")).to_have_value(
-        f"【{cast['court'].department.name}】{cast['court'].department}：已核实相关情况。"
+    expect(page.locator("#id_facts_reasons")).to_have_value("")
+    expect(page.locator('[data-testid="contributions-panel"]')).to_contain_text(
+        f"{cast['court'].department}：已核实相关情况。"
     )
     page.locator("#id_facts_reasons").fill("经调查核实，执行款已部分到位。")
     page.locator('input[name="decision"][value="not_support"]').check()
@@ -73,15 +74,16 @@ def test_reply_is_approved_printed_evaluated_dissatisfied_and_followed_up(page: 
     number = Reply.objects.get(case=case).document_number
     expect(page.locator('[data-testid="reply-number"]')).to_have_text(number)
 
-    # It prints: the print page with the center, the number and the QR code; the PDF downloads.
+    # It prints: the print page with the center and the number, and, instead of the evaluation
+    # link, where to ask for it; the PDF downloads.
     login_as(page, "police")
     page.goto(f"/cases/{case.pk}/closure/reply/print/")
     document = page.locator('[data-testid="reply-document"]')
     expect(document).to_contain_text("信访处理意见书")
     expect(page.locator('[data-testid="doc-number"]')).to_contain_text(number)
     expect(page.locator('[data-testid="doc-center"]')).to_have_text(case.center.name)
-    expect(page.locator('[data-testid="doc-qr"] svg')).to_be_visible()
-    evaluation_url = page.locator('[data-testid="doc-evaluation-url"]').inner_text().strip()
+    expect(page.locator('[data-testid="doc-qr"]')).to_have_count(0)
+    expect(page.locator('[data-testid="doc-evaluation-howto"]')).to_contain_text("申请")
     with page.expect_download() as download:
         page.locator('[data-testid="print-pdf"]').click()
     assert download.value.suggested_filename.endswith(".pdf")
@@ -92,6 +94,12 @@ def test_reply_is_approved_printed_evaluated_dissatisfied_and_followed_up(page: 
     page.locator('input[name="method"][value="in_person"]').check()
     page.locator('input[name="signed"][value="yes"]').check()
     page.locator('[data-testid="reply-deliver"]').click()
+    # The delivery step answers with the copy handed to the petitioner: the only place the
+    # evaluation link (and its QR code) is shown.
+    expect(page.locator('[data-testid="handover-copy"]')).to_be_visible()
+    expect(page.locator('[data-testid="doc-qr"] svg')).to_be_visible()
+    evaluation_url = page.locator('[data-testid="doc-evaluation-url"]').inner_text().strip()
+    page.goto(closure_url)
     expect(page.locator('[data-testid="case-state"]')).to_have_attribute("data-state", "replied")
 
     # The petitioner opens the link from the reply, without logging in, and marks 不满意.
