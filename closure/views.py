@@ -73,6 +73,7 @@ from .selectors import (
     return_visits_of,
     review_route_of,
 )
+from .tokens import hash_token
 
 CENTER_EVALUATION_ROLES = services.CENTER_EVALUATION_ROLES
 
@@ -681,23 +682,57 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only (as intake's status page): X-Forwarded-For is whatever the client says.
+    """The client's address. Behind the reverse proxy production assumes, REMOTE_ADDR is the
+    proxy's, shared by every petitioner: with ``TRUSTED_PROXY_HEADER`` set (e.g.
+    HTTP_X_FORWARDED_FOR) the address is the entry ``NUM_PROXIES`` from the right, the one our
+    own outermost proxy saw; entries left of it are whatever the client wrote and are ignored.
+    Without the setting, REMOTE_ADDR (a client-sent X-Forwarded-For is never trusted)."""
+    from django.conf import settings
+
+    header = str(getattr(settings, "TRUSTED_PROXY_HEADER", "") or "")
+    if header:
+        hops = [h.strip() for h in request.META.get(header, "").split(",") if h.strip()]
+        depth = max(int(getattr(settings, "NUM_PROXIES", 1)), 1)
+        if len(hops) >= depth:
+            return hops[-depth]
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def _over_limit(request: HttpRequest) -> bool:
+def _window() -> int:
     from django.conf import settings
 
-    window = int(getattr(settings, "EVALUATION_RATE_WINDOW_SECONDS", 600))
-    limit = int(getattr(settings, "EVALUATION_RATE_LIMIT", 20))
-    key = f"closure:evaluate-attempts:{_client_ip(request)}"
-    cache.add(key, 0, timeout=window)
+    return int(getattr(settings, "EVALUATION_RATE_WINDOW_SECONDS", 600))
+
+
+def _count(key: str) -> int:
+    cache.add(key, 0, timeout=_window())
     try:
-        attempts = cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:
-        cache.set(key, 1, timeout=window)
-        attempts = 1
-    return attempts > limit
+        cache.set(key, 1, timeout=_window())
+        return 1
+
+
+def _failures_key(request: HttpRequest) -> str:
+    return f"closure:evaluate-failures:{_client_ip(request)}"
+
+
+def _over_limit(request: HttpRequest, token: str) -> bool:
+    """Two limits (issue 18 #10). Per client address, only failed lookups count (a guessed or
+    mistyped token): many petitioners behind one NAT or proxy opening their own links never add
+    up. Per link, every request on the token counts, whoever sends it: one link is one
+    petitioner's, and nobody needs more than a few tries."""
+    from django.conf import settings
+
+    failures = int(cache.get(_failures_key(request)) or 0)
+    if failures >= int(getattr(settings, "EVALUATION_RATE_LIMIT", 20)):
+        return True
+    per_link = _count(f"closure:evaluate-link:{hash_token(token or '')}")
+    return per_link > int(getattr(settings, "EVALUATION_LINK_ATTEMPT_LIMIT", 30))
+
+
+def _failed_lookup(request: HttpRequest) -> None:
+    _count(_failures_key(request))
 
 
 @never_cache
@@ -708,12 +743,14 @@ def public_evaluate(request: HttpRequest, case_id: int, token: str) -> HttpRespo
     document number and the names of the center and the department, never personal data; an
     unknown link and another case's link get the same answer."""
     context: dict[str, Any] = {"form": None, "error": "", "done": False, "link": None}
-    if _over_limit(request):
+    if _over_limit(request, token):
         context["error"] = _("Too many attempts from your connection. Please try again later.")
         return render(request, "closure/public_evaluate.html", context, status=429)
     try:
         link = services.check_link(case_id=case_id, token=token)
     except services.LinkError as exc:
+        if exc.code == "link_invalid":
+            _failed_lookup(request)
         context["error"] = str(exc)
         return render(
             request,

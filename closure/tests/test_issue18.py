@@ -345,3 +345,56 @@ def test_the_page_shows_the_link_verdict_beside_the_return_visit_verdict(cast):
     police = client_for(cast["police"]).get(reverse("closure:case", args=[r.case.pk]))
     form = police.content.decode().split('data-testid="visit-form"', 1)[1].split("</form>", 1)[0]
     assert "center_rating" not in form
+
+
+# --- #10 the public page's limits: failed lookups per client, attempts per link -----------------
+
+
+@pytest.fixture
+def fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_successful_visits_from_one_shared_address_are_not_limited(cast, client, fresh_cache):
+    r = replied(cast)
+    others = [replied(cast) for _ in range(2)]
+    for _ in range(10):
+        for x in (r, *others):
+            assert client.get(x.evaluation_path).status_code == 200  # 30 from one address
+
+
+def test_failed_lookups_are_counted_per_client_behind_the_trusted_proxy(
+    cast, client, settings, fresh_cache
+):
+    settings.TRUSTED_PROXY_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.NUM_PROXIES = 1
+    settings.EVALUATION_RATE_LIMIT = 5
+    r = replied(cast)
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(5):
+        bad = client.get("/evaluate/1/nothing/", HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy)
+        assert bad.status_code == 404
+    assert (
+        client.get("/evaluate/1/nothing/", HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy).status_code
+        == 429
+    )
+    # another petitioner behind the same proxy is not locked out
+    ok = client.get(r.evaluation_path, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    assert ok.status_code == 200
+    # a client cannot choose its address by prepending to the header
+    spoofed = client.get(
+        "/evaluate/1/nothing/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", **proxy
+    )
+    assert spoofed.status_code == 429
+
+
+def test_attempts_on_one_link_are_limited_whatever_the_address(cast, client, settings, fresh_cache):
+    settings.EVALUATION_LINK_ATTEMPT_LIMIT = 4
+    r = replied(cast)
+    for i in range(4):
+        assert client.get(r.evaluation_path, REMOTE_ADDR=f"192.0.2.{i}").status_code == 200
+    assert client.get(r.evaluation_path, REMOTE_ADDR="192.0.2.200").status_code == 429

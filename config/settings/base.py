@@ -314,8 +314,13 @@ SPECTACULAR_SETTINGS = {
 # evaluate it (after that the case counts as not evaluated and the one-time link expires), and
 # the public evaluation page's attempts per client address per window.
 EVALUATION_WINDOW_DAYS = env.int("EVALUATION_WINDOW_DAYS", 30)
-EVALUATION_RATE_LIMIT = env.int("EVALUATION_RATE_LIMIT", 20)
+EVALUATION_RATE_LIMIT = env.int("EVALUATION_RATE_LIMIT", 20)  # failed lookups per client
+EVALUATION_LINK_ATTEMPT_LIMIT = env.int("EVALUATION_LINK_ATTEMPT_LIMIT", 30)  # requests per link
 EVALUATION_RATE_WINDOW_SECONDS = env.int("EVALUATION_RATE_WINDOW_SECONDS", 600)
+# The client address behind our reverse proxy: the META key of the header it sets (e.g.
+# HTTP_X_FORWARDED_FOR) and how many proxies of ours append to it; empty = REMOTE_ADDR.
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", "")
+NUM_PROXIES = env.int("NUM_PROXIES", 1)
 REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", 300)
 
 # Every handler masks full ID and mobile numbers (core.logging): Django's own loggers (request
