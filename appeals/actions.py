@@ -42,6 +42,13 @@ def case_actions(user: User, case: Case, ctx: CasePage) -> Iterator[Action]:
             style="primary",
             name="appeals.decide_review",
         )
+    if allowed.record_outcome is not None:
+        yield Action(
+            label=_("Record the outcome of the forwarded re-review"),
+            url=f"{page}#record-outcome",
+            style="primary",
+            name="appeals.record_outcome",
+        )
     if allowed.propose:
         yield Action(
             label=_("Propose lawful termination"),

@@ -18,6 +18,10 @@ class AppealsConfig(AppConfig):
 
         hooks.register_warning_provider(selectors.finality_warnings)
         hooks.register_visibility_provider(selectors.cases_under_review_by)
+        from petitions.events import register_event_labels
+
+        # Art 36: a re-review above the top of the deployment (appeals.services.request_review)
+        register_event_labels({"re_review_forwarded": _("Re-review forwarded upward")})
         try:
             from petitions.actions import register_provider
         except ImportError:  # pragma: no cover - the case-page action registry not installed

@@ -23,6 +23,7 @@ from core.pdf import Signature, build_document
 from petitions.models import Case
 
 from .models import Finality, ReviewKind, ReviewRequest, Termination
+from .services import organ_above
 
 INDENT = "\u3000\u3000"  # the Chinese paragraph indent, which core.pdf.build_document reads
 
@@ -52,26 +53,47 @@ def answer_title(review: ReviewRequest) -> str:
 
 
 def answer_document(review: ReviewRequest) -> OfficialText:
-    """The written answer of a decided review or re-review, as issued."""
+    """The written answer of a decided review or re-review, as issued; for a re-review forwarded
+    upward, the notice of the outcome received from the organ above."""
     case = review.case
     word = "复查" if review.kind == ReviewKind.REVIEW else "复核"
     center = review.reviewing_center
     if review.kind == ReviewKind.REVIEW:
-        above = center.parent.name if center.parent_id and center.parent else "本机关"
-        route = (
-            f"{INDENT}如对本复查意见不服，可以自收到本意见书之日起三十日内，向{above}请求复核"
-            "（《信访工作条例》第三十六条）。"
-        )
+        # Art 36: the re-review is by the organ one level above the reviewing one, never this
+        # one; above the top of the deployment the request is forwarded (appeals.services).
+        if center.parent_id and center.parent:
+            route = (
+                f"{INDENT}如对本复查意见不服，可以自收到本意见书之日起三十日内，"
+                f"向{center.parent.name}请求复核（《信访工作条例》第三十六条）。"
+            )
+        else:
+            above = organ_above(center)
+            route = (
+                f"{INDENT}如对本复查意见不服，可以自收到本意见书之日起三十日内，向{above}请求复核；"
+                f"复核请求也可以向本机关提出，由本机关转报{above}（《信访工作条例》第三十六条）。"
+            )
     else:
         route = (
             f"{INDENT}信访人对复核意见不服，仍然以同一事实和理由提出投诉请求的，各级党委和政府"
             "信访部门和其他机关、单位不再受理（《信访工作条例》第三十六条）。"
         )
+    if review.forwarded_to:
+        outcome = review.outcome_date
+        decided_on = f"{outcome.year}年{outcome.month}月{outcome.day}日" if outcome else ""
+        received = (
+            f"{INDENT}你于{_day(review.requested_at)}就信访事项（案件编号{case.number}）提出的"
+            f"复核请求，已由本机关转报{review.forwarded_to}。{review.forwarded_to}于{decided_on}"
+            f"作出复核意见（文号{review.document_number}），现将意见告知如下："
+        )
+    else:
+        received = (
+            f"{INDENT}你于{_day(review.requested_at)}就信访事项（案件编号{case.number}）提出的"
+            f"{word}请求，本机关已经收到。经{word}，意见如下："
+        )
     lines = [
         f"{case.main_petitioner.name}：",
         "",
-        f"{INDENT}你于{_day(review.requested_at)}就信访事项（案件编号{case.number}）提出的{word}"
-        f"请求，本机关已经收到。经{word}，意见如下：",
+        received,
         "",
         f"{INDENT}{word}结论：{review.get_decision_display()}。",
         "",
@@ -113,11 +135,23 @@ def record_document(
         lines += [
             f"{n}. {r.get_kind_display()}",
             f"{INDENT}请求：{_day(r.requested_at)}，{r.get_channel_display()}，"
-            f"登记人{r.recorded_by}；复查（复核）机关：{r.reviewing_center.name}；"
-            f"办理期限：{_day(r.decision_due_at)}",
+            f"登记人{r.recorded_by}；复查（复核）机关："
+            + (
+                f"{r.forwarded_to}（由{r.reviewing_center.name}转报）"
+                if r.forwarded_to
+                else r.reviewing_center.name
+            )
+            + f"；办理期限：{_day(r.decision_due_at)}",
             f"{INDENT}理由：{' '.join(r.reason.split())}",
         ]
-        if r.decision:
+        if r.decision and r.forwarded_to:
+            lines += [
+                f"{INDENT}结论：{r.get_decision_display()}，{r.forwarded_to}"
+                f"{r.outcome_date:%Y年%m月%d日}作出，文号{r.document_number}；"
+                f"{_day(r.decided_at)}由{r.decided_by}登记",
+                f"{INDENT}意见：{' '.join(r.answer.split())}",
+            ]
+        elif r.decision:
             lines += [
                 f"{INDENT}结论：{r.get_decision_display()}，{_day(r.decided_at)}，"
                 f"决定人{r.decided_by}；意见书编号{r.document_number}",

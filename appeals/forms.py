@@ -108,3 +108,18 @@ class TerminationApprovalForm(TerminationDecisionForm):
         if self.is_bound and self.data.get("decision") == "reject":
             for name in ("approving_body", "approval_date"):
                 self.fields[name].required = False
+
+
+class ForwardedOutcomeForm(_CaseForm):
+    """The outcome of a re-review forwarded upward (Art 36), as received from the organ above:
+    recorded by the province center that forwarded it."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision received"), choices=ReviewDecision.choices, widget=forms.RadioSelect
+    )
+    answer = _text(_("The re-review opinion received (its text or summary)"), rows=6)
+    outcome_date = forms.DateField(
+        label=_("Date of the decision received"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    document_number = forms.CharField(label=_("Its document number"), max_length=40)

@@ -95,6 +95,14 @@ class ReviewRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="review_requests",
     )
+    # Art 36: a re-review goes to the organ one level above the reviewing one. When that level is
+    # outside this deployment (a review decided by the province center), the request is forwarded
+    # upward to the organ named here, and ``reviewing_center`` is the center that forwarded it,
+    # follows it up and records the outcome received (appeals.services.record_forwarded_outcome).
+    forwarded_to = models.CharField(_("forwarded upward to"), max_length=100, blank=True)
+    # The date of the forwarded request's decision by the organ above (its document number is
+    # ``document_number``); ``decided_at`` is when the outcome was recorded here.
+    outcome_date = models.DateField(_("date of the decision received"), null=True, blank=True)
     # When the petitioner's window closed (for the record: the request was within it).
     window_due_at = models.DateTimeField(_("request window ended"))
     decision_due_at = models.DateTimeField(_("decision due"))
@@ -144,6 +152,23 @@ class ReviewRequest(models.Model):
                 condition=models.Q(decision="") | models.Q(decided_at__isnull=False),
                 name="review_decision_has_date",
             ),
+            # only a re-review is forwarded (the review of a province answer stays there), and
+            # its recorded outcome carries the date and number of the decision received
+            models.CheckConstraint(
+                condition=models.Q(forwarded_to="")
+                | (
+                    models.Q(kind="re_review")
+                    & (
+                        models.Q(decision="")
+                        | (
+                            models.Q(outcome_date__isnull=False)
+                            & models.Q(document_number__isnull=False)
+                            & ~models.Q(document_number="")
+                        )
+                    )
+                ),
+                name="review_forwarded_outcome_recorded",
+            ),
         ]
         indexes = [
             # the reviewing center's queue: WHERE reviewing_center=? AND decision='' ORDER BY due
@@ -162,6 +187,10 @@ class ReviewRequest(models.Model):
     @property
     def is_decided(self) -> bool:
         return bool(self.decision)
+
+    @property
+    def forwarded_upward(self) -> bool:
+        return bool(self.forwarded_to)
 
 
 class TerminationState(models.TextChoices):

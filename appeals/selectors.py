@@ -157,7 +157,8 @@ def waiting_reviews(user: User) -> QuerySet[ReviewRequest]:
     (served by review_pending_idx)."""
     if not user.is_superuser and not is_approver(user):
         return ReviewRequest.objects.none()
-    qs = ReviewRequest.objects.filter(decision="")
+    # A re-review forwarded upward is not decided here (forwarded_reviews lists it).
+    qs = ReviewRequest.objects.filter(decision="", forwarded_to="")
     if not user.is_superuser:
         # Not what this user may not decide (services._check_may_decide): at the top of the
         # hierarchy a re-review stays in the center that decided the review, and whoever took
@@ -169,6 +170,20 @@ def waiting_reviews(user: User) -> QuerySet[ReviewRequest]:
     return qs.select_related(
         "case__center", "case__main_petitioner", "case__category__parent", "reviewing_center"
     ).order_by("decision_due_at", "pk")
+
+
+def forwarded_reviews(user: User) -> QuerySet[ReviewRequest]:
+    """Re-reviews this user's center forwarded upward (Art 36: its review was decided at the top
+    of this deployment), awaiting the outcome it records when it comes back; oldest due first.
+    Any supervisor or leader of that center records it (services.may_record_forwarded_outcome)."""
+    if not user.is_superuser and not is_approver(user):
+        return ReviewRequest.objects.none()
+    qs = ReviewRequest.objects.filter(decision="").exclude(forwarded_to="")
+    if not user.is_superuser:
+        qs = qs.filter(reviewing_center_id=user.center_id)
+    return qs.select_related("case__center", "case__main_petitioner", "reviewing_center").order_by(
+        "decision_due_at", "pk"
+    )
 
 
 def waiting_terminations(user: User) -> QuerySet[Termination]:
@@ -269,6 +284,14 @@ def termination_hint(
             "It can be proposed after the review has been decided (due %(due)s) and the window "
             "to ask for re-review (30 days from the review answer) has passed or been used."
         ) % {"due": timezone.localdate(pending.decision_due_at).isoformat()}
+    if case.state == "re_review" and pending is not None and pending.forwarded_to:
+        return _(
+            "It can be proposed after the outcome of the re-review forwarded to %(organ)s has "
+            "been received and recorded (answer due %(due)s)."
+        ) % {
+            "organ": pending.forwarded_to,
+            "due": timezone.localdate(pending.decision_due_at).isoformat(),
+        }
     if case.state == "re_review" and pending is not None:
         return _("It can be proposed after the re-review has been decided (due %(due)s).") % {
             "due": timezone.localdate(pending.decision_due_at).isoformat()
@@ -291,6 +314,8 @@ class Allowed:
     # Why a supervisor or leader is not offered the pending decision (another center decides
     # it, or they took part in the answer challenged): said on the page instead of silence.
     decide_refusal: str = ""
+    # A re-review forwarded upward whose outcome this user may record.
+    record_outcome: ReviewRequest | None = None
     propose: bool = False
     review_termination: Termination | None = None
     approve_termination: Termination | None = None
@@ -300,6 +325,7 @@ class Allowed:
         return bool(
             self.request_kind
             or self.decide
+            or self.record_outcome
             or self.propose
             or self.review_termination
             or self.approve_termination
@@ -340,8 +366,14 @@ def allowed_for(
                 subject.reviewing_center.pk,
             }:
                 request_kind = window.kind
+    record_outcome = None
     if case.state in {"review", "re_review"} and roles & {Role.SUPERVISOR, Role.LEADER}:
         pending = services.pending_review(case)
+        if pending is not None and pending.forwarded_to:
+            # decided above this deployment: the page says so (no decision form, no refusal)
+            if services.may_record_forwarded_outcome(user, pending):
+                record_outcome = pending
+            pending = None
         if pending is not None:
             try:
                 services._check_may_decide(user, pending)
@@ -386,6 +418,7 @@ def allowed_for(
         request_kind=request_kind,
         decide=decide,
         decide_refusal=decide_refusal,
+        record_outcome=record_outcome,
         propose=propose,
         review_termination=review_termination,
         approve_termination=approve_termination,

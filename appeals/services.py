@@ -7,9 +7,12 @@ queues notifications as outbox rows delivered after commit. Views, API, admin an
 Who does what (《信访工作条例》 Arts 35-37 and the 涉法涉诉 termination rules):
 - A review is asked of the next level up from the body that answered: a county center's reply is
   reviewed by its city center, a city's by the province. A re-review goes one level above the
-  reviewing body. The province center has nobody above it in this deployment: its own replies, and
-  re-reviews of its reviews, are decided by the province center itself, by a supervisor or leader
-  who took no part in the answer challenged (documented in the README).
+  reviewing body (Art 36), never back to it: a county case reviewed at the city is re-reviewed at
+  the province. Above the province center there is no center in this deployment (one deployment
+  serves a province): a re-review of a review the province decided is forwarded upward to the
+  organ above (``ORGAN_ABOVE``), and the province center records its outcome when it comes back
+  (``record_forwarded_outcome``). The province's own replies are still reviewed at the province,
+  by a supervisor or leader who took no part in the answer challenged (documented in the README).
 - The request is recorded by desk staff (reception, triage) of the case's center or of the
   reviewing center (the petitioner may go to either); the decision is taken by a supervisor or
   leader of the reviewing center.
@@ -22,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -100,6 +104,14 @@ def reviewing_center_above(center: Center) -> Center:
     return center.parent
 
 
+def organ_above(center: Center | None = None) -> str:
+    """The organ one level above a center at the top of this deployment, which decides the
+    re-review of that center's reviews (Art 36). Named by ``settings.APPEALS_ORGAN_ABOVE``
+    (default: the central political-legal committee, which coordinates the provincial joint
+    centers)."""
+    return str(getattr(settings, "APPEALS_ORGAN_ABOVE", "") or "中央政法委")
+
+
 def _outbox(*, case: Case, center: Center, role: str, body: str, at: datetime) -> None:
     """An in-app message and e-mail to ``role`` at ``center``, as an outbox row in this transaction;
     e-mail goes out after commit (clocks.notify)."""
@@ -157,6 +169,12 @@ class ReviewSubject:
     reviewing_center: Center
     reply: Reply | None = None
     previous: ReviewRequest | None = None
+    # The organ above the deployment a re-review is forwarded to ("" when a center decides it).
+    forwarded_to: str = ""
+
+    @property
+    def deciding_body(self) -> str:
+        return self.forwarded_to or self.reviewing_center.name
 
 
 def review_subject(case: Case, kind: str) -> ReviewSubject:
@@ -209,13 +227,17 @@ def review_subject(case: Case, kind: str) -> ReviewSubject:
                 code="already_re_reviewed",
             )
         answering = previous.reviewing_center
+        # Art 36: one level above the reviewing body, never the same one. Above the top of
+        # this deployment the request is forwarded; the top center follows it up.
+        top = answering.parent_id is None
         return ReviewSubject(
             kind=kind,
             answered_at=previous.delivered_at,
             window_due_at=window_due(answered_at=previous.delivered_at, center=case.center),
             answering_center=answering,
-            reviewing_center=reviewing_center_above(answering),
+            reviewing_center=answering if top else reviewing_center_above(answering),
             previous=previous,
+            forwarded_to=organ_above(answering) if top else "",
         )
     raise ValidationError({"kind": _("Choose review or re-review.")})
 
@@ -293,6 +315,7 @@ def request_review(
             requested_at=now,
             recorded_by=actor,
             reviewing_center=subject.reviewing_center,
+            forwarded_to=subject.forwarded_to,
             window_due_at=subject.window_due_at,
             decision_due_at=due,
             submission_key=submission_key or None,
@@ -300,15 +323,38 @@ def request_review(
         request._history_user = actor  # type: ignore[attr-defined]
         request.save()
         created.append(request)
-        # The window is used: it closes; the reviewing body's duty clock starts.
+        # The window is used: it closes; the deciding body's 30-day clock starts. For a request
+        # forwarded upward the top center keeps that clock: it follows the request up and is
+        # told when the answer is late (appeals.tasks.tell_reviewing_centers).
         meet_deadline(case=locked, kind=WINDOW_KIND, at=now)
         open_deadline(case=locked, kind=decision_kind, start=now)
+        if subject.forwarded_to:
+            record_event(
+                case=locked,
+                kind="re_review_forwarded",
+                actor=actor,
+                at=now,
+                message=_(
+                    "Forwarded upward to %(organ)s: the review was decided by %(center)s, the "
+                    "top of this system; the re-review is decided one level above (Art 36)."
+                )
+                % {"organ": subject.forwarded_to, "center": subject.reviewing_center.name},
+                data={"review": request.pk, "forwarded_to": subject.forwarded_to},
+            )
+            body = _(
+                "Re-review forwarded upward to %(organ)s: follow it up and record its outcome "
+                "(answer due by %(due)s)"
+            ) % {"organ": subject.forwarded_to, "due": timezone.localdate(due).isoformat()}
+        else:
+            body = _("%(kind)s requested; decide by %(due)s") % {
+                "kind": ReviewKind(kind).label,
+                "due": timezone.localdate(due).isoformat(),
+            }
         _outbox(
             case=locked,
             center=subject.reviewing_center,
             role=Role.SUPERVISOR,
-            body=_("%(kind)s requested; decide by %(due)s")
-            % {"kind": ReviewKind(kind).label, "due": timezone.localdate(due).isoformat()},
+            body=body,
             at=now,
         )
 
@@ -320,7 +366,7 @@ def request_review(
         )
     # The timeline names the reviewing body; the guard re-derives it on the locked case.
     try:
-        to_center = review_subject(case, kind).reviewing_center.name
+        to_center = review_subject(case, kind).deciding_body
     except (DomainError, ValidationError):
         to_center = ""
     message = (
@@ -367,6 +413,15 @@ def pending_review(case: Case) -> ReviewRequest | None:
 
 
 def _check_may_decide(actor: User, request: ReviewRequest) -> None:
+    if request.forwarded_to:
+        raise DomainError(
+            _(
+                "This re-review was forwarded upward to %(organ)s, which decides it (Art 36): "
+                "record the outcome received from it instead."
+            )
+            % {"organ": request.forwarded_to},
+            code="forwarded",
+        )
     if not _has_role(actor, DECIDING_ROLES):
         raise PermissionDenied(
             _("Only a supervisor or leader of the reviewing center decides a review.")
@@ -498,6 +553,144 @@ def decide_review(
     return request
 
 
+def may_record_forwarded_outcome(actor: User, request: ReviewRequest) -> bool:
+    """A supervisor or leader of the center that forwarded the re-review upward. Recording what
+    the organ above decided is not judging the answer: whoever decided the review may do it."""
+    return (
+        bool(request.forwarded_to)
+        and _has_role(actor, DECIDING_ROLES)
+        and (actor.is_superuser or actor.center_id == request.reviewing_center_id)
+    )
+
+
+def record_forwarded_outcome(
+    *,
+    actor: User,
+    case: Case,
+    decision: str,
+    answer: str,
+    outcome_date: date | None,
+    document_number: str,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> ReviewRequest:
+    """The outcome of a re-review forwarded upward (Art 36), as received from the organ above:
+    its decision, its text (or a summary), the date it was decided and its document number,
+    recorded by a supervisor or leader of the center that forwarded it. As a re-review decided
+    here, the matter is then final (Art 36 para 3) and the case closes."""
+    if decision not in ReviewDecision.values:
+        raise ValidationError({"decision": _("Choose uphold, revoke, change or redo.")})
+    answer = _require_text(answer, "answer", _("Write down the re-review opinion received."))
+    number = (document_number or "").strip()
+    now = at or timezone.now()
+    errors: dict[str, str] = {}
+    if not number:
+        errors["document_number"] = _("Give the document number of the decision received.")
+    elif len(number) > 40:
+        errors["document_number"] = _("Keep it under %(n)d characters.") % {"n": 40}
+    elif ReviewRequest.objects.filter(document_number=number).exists():
+        errors["document_number"] = _("This document number is already recorded.")
+    if outcome_date is None:
+        errors["outcome_date"] = _("Give the date of the decision received.")
+    elif outcome_date > timezone.localdate(now):
+        errors["outcome_date"] = _("The date of the decision cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    assert outcome_date is not None
+    decided: list[ReviewRequest] = []
+
+    def guard(locked: Case) -> None:
+        request = (
+            ReviewRequest.objects.select_for_update()
+            .filter(case=locked, decision="")
+            .order_by("-requested_at")
+            .first()
+        )
+        if request is None or not request.forwarded_to:
+            raise DomainError(
+                _("There is no re-review forwarded upward waiting for its outcome."),
+                code="not_forwarded",
+            )
+        if not may_record_forwarded_outcome(actor, request):
+            raise PermissionDenied(
+                _(
+                    "The outcome is recorded by a supervisor or leader of the center that "
+                    "forwarded the re-review."
+                )
+            )
+        if outcome_date < timezone.localdate(request.requested_at):
+            raise ValidationError(
+                {"outcome_date": _("The decision cannot predate the request for re-review.")}
+            )
+        request.decision = decision
+        request.answer = answer
+        request.decided_by = actor
+        request.decided_at = now
+        request.delivered_at = now
+        request.outcome_date = outcome_date
+        request.document_number = number
+        request._history_user = actor  # type: ignore[attr-defined]
+        request.save(
+            update_fields=[
+                "decision",
+                "answer",
+                "decided_by",
+                "decided_at",
+                "delivered_at",
+                "outcome_date",
+                "document_number",
+            ]
+        )
+        decided.append(request)
+        meet_deadline(case=locked, kind=RE_REVIEW_DECISION_KIND, at=now)
+        _make_final(case=locked, reason=FinalityReason.RE_REVIEW_DECIDED, at=now, review=request)
+
+    if case.state != CaseState.RE_REVIEW:
+        raise DomainError(
+            _("There is no re-review forwarded upward waiting for its outcome."),
+            code="not_forwarded",
+        )
+    try:
+        with transaction.atomic():
+            transition_case(
+                actor=actor,
+                case=case,
+                name="decide_re_review",
+                expected_version=expected_version,
+                guard=guard,
+                at=now,
+                message=_(
+                    "Outcome of the re-review received: %(decision)s (decided %(date)s, "
+                    "document %(number)s): %(answer)s"
+                )
+                % {
+                    "decision": ReviewDecision(decision).label,
+                    "date": outcome_date.isoformat(),
+                    "number": number,
+                    "answer": answer,
+                },
+                data={"decision": decision, "forwarded": True},
+            )
+            request = decided[0]
+            _outbox(
+                case=case,
+                center=case.center,
+                role=Role.TRIAGE,
+                body=_("%(kind)s decided: %(decision)s")
+                % {
+                    "kind": ReviewKind(request.kind).label,
+                    "decision": ReviewDecision(decision).label,
+                },
+                at=now,
+            )
+    except IntegrityError:
+        # the same document number recorded at the same moment on another case
+        raise ValidationError(
+            {"document_number": _("This document number is already recorded.")}
+        ) from None
+    return request
+
+
 # --- finality ---------------------------------------------------------------------------------------
 
 
@@ -549,13 +742,27 @@ def procedures_open(case: Case, now: datetime) -> DomainError | None:
     page offers the form only when the service would accept it."""
     pending = pending_review(case)
     if pending is not None:
-        kind = ReviewKind(pending.kind).label
+        label = ReviewKind(pending.kind).label
+        if pending.forwarded_to:
+            return DomainError(
+                _(
+                    "Lawful termination is not possible while the %(kind)s forwarded to "
+                    "%(organ)s awaits its outcome (answer due %(due)s): the legal procedures are "
+                    "not exhausted (Art 37)."
+                )
+                % {
+                    "kind": label,
+                    "organ": pending.forwarded_to,
+                    "due": timezone.localdate(pending.decision_due_at).isoformat(),
+                },
+                code="procedures_open",
+            )
         return DomainError(
             _(
                 "Lawful termination is not possible while the %(kind)s is pending (decision due "
                 "%(due)s): the legal procedures are not exhausted (Art 37)."
             )
-            % {"kind": kind, "due": timezone.localdate(pending.decision_due_at).isoformat()},
+            % {"kind": label, "due": timezone.localdate(pending.decision_due_at).isoformat()},
             code="procedures_open",
         )
     if Finality.objects.filter(case=case).exists():

@@ -34,6 +34,7 @@ from petitions.selectors import get_case_for
 from . import selectors, services
 from .document import OfficialText, answer_document, record_document, to_pdf
 from .forms import (
+    ForwardedOutcomeForm,
     ReviewDecisionForm,
     ReviewRequestForm,
     TerminationApprovalForm,
@@ -93,6 +94,8 @@ def render_case_page(
         context["request_label"] = ReviewKind(allowed.request_kind).label
     if allowed.decide:
         context["decide_form"] = forms.get("decide") or ReviewDecisionForm(case=case)
+    if allowed.record_outcome:
+        context["outcome_form"] = forms.get("outcome") or ForwardedOutcomeForm(case=case)
     if allowed.propose:
         context["propose_form"] = forms.get("propose") or TerminationProposalForm(case=case)
     if allowed.review_termination:
@@ -169,7 +172,8 @@ def request_review_view(request: HttpRequest, pk: int) -> HttpResponse:
                 _("%(kind)s recorded: sent to %(center)s, to be decided by %(due)s.")
                 % {
                     "kind": review.get_kind_display(),
-                    "center": review.reviewing_center.name,
+                    # a re-review forwarded upward is sent to the organ above
+                    "center": review.forwarded_to or review.reviewing_center.name,
                     "due": timezone.localdate(review.decision_due_at).isoformat(),
                 },
             )
@@ -177,11 +181,49 @@ def request_review_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render_case_page(request, case, forms={"request": form}, status=400)
 
 
+def _record_forwarded_outcome(request: HttpRequest, case: Case) -> HttpResponse:
+    """The outcome of a re-review forwarded upward, as received from the organ above."""
+    user = _user(request)
+    form = ForwardedOutcomeForm(request.POST, case=case)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            review = services.record_forwarded_outcome(
+                actor=user,
+                case=case,
+                decision=data["decision"],
+                answer=data["answer"],
+                outcome_date=data["outcome_date"],
+                document_number=data["document_number"],
+                expected_version=data["expected_version"],
+            )
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        except (DomainError, PermissionDenied) as exc:
+            return _refused(request, case, exc, {"outcome": form})
+        else:
+            messages.success(
+                request,
+                _("Outcome recorded: %(decision)s (%(organ)s, %(number)s).")
+                % {
+                    "decision": review.get_decision_display(),
+                    "organ": review.forwarded_to,
+                    "number": review.document_number,
+                },
+            )
+            return redirect(_page_url(case, "reviews"))
+    return render_case_page(request, case, forms={"outcome": form}, status=400)
+
+
 @login_required
 @require_POST
 def decide_review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The pending request's decision; for a re-review forwarded upward, the outcome received
+    from the organ above (one endpoint, by the request, as decide_termination_view by state)."""
     user = _user(request)
     case = get_case_for(user, pk)
+    if selectors.allowed_for(user, case).record_outcome is not None:
+        return _record_forwarded_outcome(request, case)
     form = ReviewDecisionForm(request.POST, case=case)
     if form.is_valid():
         data = form.cleaned_data
@@ -352,8 +394,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         for r in reviews
     ]
     terminations = list(selectors.waiting_terminations(user)[:200])
+    forwarded = list(selectors.forwarded_reviews(user)[:200])
     return render(
         request,
         "appeals/queue.html",
-        {"rows": rows, "terminations": terminations, "now": now},
+        {"rows": rows, "forwarded": forwarded, "terminations": terminations, "now": now},
     )

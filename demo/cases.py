@@ -1198,6 +1198,7 @@ REVIEW_COLUMNS = [
     "id", "case_id", "kind", "reply_id", "previous_id", "reason", "channel", "requested_at",
     "recorded_by_id", "reviewing_center_id", "window_due_at", "decision_due_at", "decision",
     "answer", "decided_by_id", "decided_at", "delivered_at", "document_number", "submission_key",
+    "forwarded_to", "outcome_date",
 ]  # fmt: skip
 TERMINATION_COLUMNS = [
     "id", "case_id", "state", "department_id", "grounds", "proposed_by_id", "proposed_at",
@@ -1411,12 +1412,23 @@ class _AfterReply:
                     actors["decide_review"] = decider
                     answers.append((decided, "request_re_review", "re_review_window_lapsed"))
                 if "request_re_review" in at and decided is not None:
+                    # Art 36: one level above the reviewing center; above the province the
+                    # request is forwarded upward and the province records the outcome received
+                    # (appeals.services.record_forwarded_outcome: any of its deciders)
                     upper = reviewing.reviewing or reviewing
                     decider2 = upper.supervisor
-                    if decider2 in {officer, head, decider}:
+                    if reviewing.reviewing is not None and decider2 in {officer, head, decider}:
                         decider2 = upper.leader
                     re_review_id, decided2 = self._review(
-                        spec, "re_review", None, review_id, at, upper, decider2, decided
+                        spec,
+                        "re_review",
+                        None,
+                        review_id,
+                        at,
+                        upper,
+                        decider2,
+                        decided,
+                        forwarded=reviewing.reviewing is None,
                     )
                     if decided2 is not None:
                         actors["decide_re_review"] = decider2
@@ -1528,9 +1540,13 @@ class _AfterReply:
         reviewing: _CenterInfo,
         decider: int,
         answered: datetime,
+        forwarded: bool = False,
     ) -> tuple[int, datetime | None]:
         """A review or re-review request as appeals.services.request_review records it (and
-        decide_review decides it); returns its id and when it was decided, if it was."""
+        decide_review decides it, or record_forwarded_outcome records the outcome of one
+        forwarded upward); returns its id and when it was decided, if it was."""
+        from appeals.services import organ_above
+
         request_step, decide_step, clock = (
             ("request_review", "decide_review", "review_decision")
             if kind == "review"
@@ -1558,8 +1574,15 @@ class _AfterReply:
                 decider if decided else None,
                 decided,
                 decided,
-                f"{reviewing.region_code}{prefix}{decided:%Y}-{pk:06d}" if decided else None,
+                (
+                    (f"中政复〔{decided:%Y}〕{pk}号" if forwarded else None)
+                    or f"{reviewing.region_code}{prefix}{decided:%Y}-{pk:06d}"
+                )
+                if decided
+                else None,
                 None,
+                organ_above() if forwarded else "",
+                timezone.localdate(decided, self.ctx.tz) if forwarded and decided else None,
             )
         )
         return pk, decided

@@ -20,15 +20,20 @@ demo user finds something to do on first login:
 | reply delivered, not evaluated                  | reception (evaluation, review request)        |
 | satisfied and closed                            | archivist (archive)                           |
 | review requested                                | supervisor and leader one level up            |
-| re-review requested                             | supervisor and leader two levels up           |
+| re-review requested                             | a county's: supervisor and leader two levels  |
+|                                                 | up (the province); the city's and province's: |
+|                                                 | forwarded upward, the province records the    |
+|                                                 | outcome (its supervisors and leaders)         |
 | termination proposed                            | supervisor and leader of the case's center    |
 | termination reviewed by the center              | supervisor and leader of the province         |
 | not accepted, referred, legal procedure,        | (the remaining states, for the state filters) |
 | terminated, archived                            |                                               |
 
-A county case is reviewed at the city and re-reviewed at the province; a city case is reviewed
-and re-reviewed at the province; a province case both at the province, where whoever decided
-the review may not decide the re-review (appeals.services._check_may_decide): the leader does.
+A county case is reviewed at the city and re-reviewed at the province. A city case is reviewed
+at the province and its re-review, one level above the province (Art 36), is forwarded upward:
+the province records the outcome received (appeals.services.record_forwarded_outcome). A
+province case is reviewed at the province (by someone who took no part in the reply) and its
+re-review is forwarded upward in the same way.
 
 Idempotent: each slot's case is registered with the submission key ``demo-work:<region>:<slot>``
 and a slot whose case exists is skipped. Everything happens at ``timezone.now()``: every window
@@ -44,7 +49,13 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from appeals.services import decide_review, decide_termination, propose_termination, request_review
+from appeals.services import (
+    decide_review,
+    decide_termination,
+    propose_termination,
+    record_forwarded_outcome,
+    request_review,
+)
 from closure.services import (
     ReplyText,
     Verdict,
@@ -304,7 +315,20 @@ class _Work:
 
     def decide_re_review(self) -> None:
         review = self.at.reviewing or self.at
-        self._decide(review.reviewing or review)
+        if review.reviewing is not None:
+            self._decide(review.reviewing)
+            return
+        # Reviewed at the province, the top of the deployment: the re-review went upward (Art
+        # 36) and the province records the outcome that came back.
+        case = self._case()
+        record_forwarded_outcome(
+            actor=self.province.user(Role.SUPERVISOR),
+            case=case,
+            decision="uphold",
+            answer="经复核，复查意见认定事实清楚，适用法律正确，予以维持。",
+            outcome_date=timezone.localdate(),
+            document_number=f"中政复〔{timezone.localdate().year}〕{case.pk}号",
+        )
 
     def propose_termination(self) -> None:
         propose_termination(

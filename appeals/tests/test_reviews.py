@@ -253,17 +253,17 @@ def test_a_re_review_on_day_31_after_the_review_answer_is_refused(county_case, c
     assert exc.value.code == "window_closed"
 
 
-def test_a_province_reply_is_reviewed_at_the_province_by_someone_else(province):
+def test_a_province_reply_is_reviewed_at_the_province_and_re_reviewed_above_it(province):
     case = delivered_case(province, delivered_at=DELIVERED)
     request = ask(province.reception, case)
     assert request.reviewing_center == province.center
     decide(province.supervisor, case)
+    # Art 36: not back to the province that reviewed, but one level above it, forwarded
     re_review = ask(province.reception, case, kind=ReviewKind.RE_REVIEW, when="2026-10-25")
-    assert re_review.reviewing_center == province.center
-    # the supervisor who decided the review does not decide its re-review
-    with pytest.raises(PermissionDenied):
-        decide(province.supervisor, case, when="2026-10-26")
-    decide(province.leader, case, when="2026-10-26")
+    assert re_review.reviewing_center == province.center and re_review.forwarded_upward
+    for actor in (province.supervisor, province.leader):
+        with pytest.raises(DomainError):
+            decide(actor, case, when="2026-10-26")
 
 
 def test_an_archived_case_takes_no_review(county_case, county):
@@ -351,3 +351,94 @@ def test_finalising_a_lapsed_window_never_makes_another_window_the_next_deadline
     expected = duties_open.order_by("due_at").values_list("due_at", flat=True).first()
     assert county_case.next_due_at == expected
     assert county_case.next_due_at != objection.due_at
+
+
+# --- issue 18 #2: re-review one level above the reviewing center (Art 36) ------------------------
+
+
+def _city_case_reviewed_at_the_province(city, province):
+    case = delivered_case(city, delivered_at=DELIVERED)
+    review = ask(city.reception, case)
+    assert review.reviewing_center == province.center
+    decide(province.supervisor, case, when="2026-10-12")
+    return case
+
+
+def test_a_re_review_never_goes_back_to_the_center_that_reviewed(city, province):
+    """A city reply reviewed at the province: the province is the top of the deployment, so the
+    re-review goes to the organ above it, forwarded upward, not back to the province."""
+    case = _city_case_reviewed_at_the_province(city, province)
+    re_review = ask(city.reception, case, kind=ReviewKind.RE_REVIEW, when="2026-10-20")
+    assert re_review.forwarded_upward and re_review.forwarded_to == services.organ_above()
+    assert re_review.reviewing_center == province.center  # follows it up, records the outcome
+    case.refresh_from_db()
+    assert case.state == CaseState.RE_REVIEW
+    event = case.events.get(kind="re_review_forwarded")
+    assert re_review.forwarded_to in event.message
+    # not the province's to decide, by anyone
+    for actor in (province.supervisor, province.leader):
+        with pytest.raises(DomainError) as exc:
+            decide(actor, case, when="2026-10-25")
+        assert exc.value.code == "forwarded"
+    assert not ReviewRequest.objects.get(pk=re_review.pk).decision
+
+
+def test_the_outcome_received_from_above_is_recorded_and_makes_the_matter_final(city, province):
+    case = _city_case_reviewed_at_the_province(city, province)
+    ask(city.reception, case, kind=ReviewKind.RE_REVIEW, when="2026-10-20")
+
+    def record(actor, when="2026-11-10", **kw):
+        kw.setdefault("outcome_date", datetime(2026, 11, 5).date())
+        kw.setdefault("document_number", "中政复〔2026〕12号")
+        with time_machine.travel(at(when)):
+            case.refresh_from_db()
+            return services.record_forwarded_outcome(
+                actor=actor, case=case, decision="uphold", answer="维持复查意见。", **kw
+            )
+
+    with pytest.raises(ValidationError) as exc:
+        record(province.supervisor, document_number=" ", outcome_date=None)
+    assert {"document_number", "outcome_date"} <= set(exc.value.message_dict)
+    with pytest.raises(ValidationError):
+        record(province.supervisor, outcome_date=datetime(2026, 12, 1).date())  # the future
+    with pytest.raises(PermissionDenied):
+        record(city.supervisor)
+    # the supervisor who decided the review may record what the organ above decided
+    request = record(province.supervisor)
+    assert request.decision == "uphold" and request.document_number == "中政复〔2026〕12号"
+    assert str(request.outcome_date) == "2026-11-05" and request.decided_by == province.supervisor
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED
+    assert Finality.objects.get(case=case).reason == FinalityReason.RE_REVIEW_DECIDED
+    assert Deadline.objects.get(case=case, kind=RE_REVIEW_DECISION_KIND).met_at is not None
+
+
+def test_a_county_case_is_re_reviewed_at_the_province_not_forwarded(county_case, county, city):
+    ask(county.reception, county_case)
+    decide(city.supervisor, county_case)
+    re_review = ask(county.reception, county_case, kind=ReviewKind.RE_REVIEW, when="2026-11-01")
+    assert re_review.reviewing_center.parent_id is None and not re_review.forwarded_upward
+    with pytest.raises(DomainError) as exc:
+        services.record_forwarded_outcome(
+            actor=city.supervisor,
+            case=county_case,
+            decision="uphold",
+            answer="x",
+            outcome_date=datetime(2026, 11, 1).date(),
+            document_number="x-1",
+        )
+    assert exc.value.code == "not_forwarded"
+
+
+def test_the_review_answer_names_the_organ_that_re_reviews(county_case, county, city, province):
+    from appeals.document import answer_document
+
+    ask(county.reception, county_case)
+    review = decide(city.supervisor, county_case)
+    text = answer_document(review).body
+    assert f"向{province.center.name}请求复核" in text and "本机关请求复核" not in text
+    case = _city_case_reviewed_at_the_province(city, province)
+    text = answer_document(ReviewRequest.objects.get(case=case, kind=ReviewKind.REVIEW)).body
+    above = services.organ_above()
+    assert f"向{above}请求复核" in text and f"转报{above}" in text
+    assert "向本机关请求复核" not in text

@@ -281,10 +281,12 @@ def test_refusing_the_termination_needs_no_approving_body_nor_date(county_case, 
     assert Termination.objects.get().state == "rejected"
 
 
-def test_the_re_review_is_not_in_the_queue_of_who_decided_the_review(province):
-    """Issue 17 §4 #3: at the province (nobody above it) a re-review of the province's own review
-    is decided there, by someone who took no part in the review: it is not in the queue of the
-    supervisor who decided the review, and the case page says why the form is not offered."""
+def test_a_re_review_of_the_provinces_review_is_forwarded_and_its_outcome_recorded(province):
+    """Issue 18 #2 (was issue 17 §4 #3): the province center has nobody above it in this
+    deployment, so a re-review of its review is not decided there (Art 36: one level above the
+    reviewing organ) but forwarded upward. No province user gets a decision form; every
+    supervisor and leader, including whoever decided the review, finds it among the forwarded
+    re-reviews and records the outcome received from above."""
     from appeals import services
     from appeals.testing import delivered_case
 
@@ -302,20 +304,51 @@ def test_the_re_review_is_not_in_the_queue_of_who_decided_the_review(province):
         re_review = services.request_review(
             actor=province.reception, case=case, kind="re_review", reason="仍然不服"
         )
-        decider = login(province.supervisor)
-        queue = decider.get("/appeals/")
-        assert re_review not in [row["review"] for row in queue.context["rows"]]
-        assert case.number not in queue.content.decode()
-        html = decider.get(page(case)).content.decode()
-        assert 'data-testid="decide-form"' not in html
-        assert 'data-testid="decide-refused"' in html
-        assert "您参与了被申请复查（复核）的答复，应由其他同事作出意见。" in html
-        # a colleague who took no part sees it waiting and may decide it
-        colleague = login(province.leader)
-        rows = colleague.get("/appeals/").context["rows"]
-        assert re_review in [row["review"] for row in rows]
-        html = colleague.get(page(case)).content.decode()
-        assert 'data-testid="decide-form"' in html and 'data-testid="decide-refused"' not in html
+        assert re_review.forwarded_to
+        for user in (province.supervisor, province.leader):
+            client = login(user)
+            queue = client.get("/appeals/")
+            assert re_review not in [row["review"] for row in queue.context["rows"]]
+            assert re_review in queue.context["forwarded"]
+            assert 'data-testid="waiting-forwarded"' in queue.content.decode()
+            html = client.get(page(case)).content.decode()
+            assert 'data-testid="decide-form"' not in html
+            assert 'data-testid="forwarded-note"' in html and re_review.forwarded_to in html
+            assert 'data-testid="outcome-form"' in html
+        case.refresh_from_db()
+        response = login(province.supervisor).post(
+            f"{page(case)}decide/",
+            {
+                "decision": "uphold",
+                "answer": "维持复查意见。",
+                "outcome_date": "2026-10-24",  # before the request: refused, nothing written
+                "document_number": "中政复〔2026〕7号",
+                "expected_version": case.version,
+            },
+        )
+        assert response.status_code == 400
+        assert "不能早于复核请求日期" in response.content.decode()
+    with time_machine.travel(day("2026-11-10")):
+        case.refresh_from_db()
+        response = login(province.supervisor).post(
+            f"{page(case)}decide/",
+            {
+                "decision": "uphold",
+                "answer": "维持复查意见。",
+                "outcome_date": "2026-11-05",
+                "document_number": "中政复〔2026〕7号",
+                "expected_version": case.version,
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        html = login(province.leader).get(page(case)).content.decode()
+    re_review.refresh_from_db()
+    assert re_review.decision == "uphold" and str(re_review.outcome_date) == "2026-11-05"
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED
+    assert 'data-testid="outcome-form"' not in html and "中政复〔2026〕7号" in html
+    answer = login(province.leader).get(f"/appeals/answers/{re_review.pk}/").content.decode()
+    assert "转报" in answer and "中政复〔2026〕7号" in answer
 
 
 def _handling_case(staff):

@@ -25,7 +25,7 @@ from appeals.models import (
     Termination,
     TerminationState,
 )
-from appeals.selectors import waiting_reviews, waiting_terminations
+from appeals.selectors import forwarded_reviews, waiting_reviews, waiting_terminations
 from clocks.models import Deadline
 from closure.models import CaseClosure, Evaluation, Rating, Reply, ReplyStatus, ReturnVisit
 from core.models import Center, User
@@ -116,16 +116,22 @@ def test_every_review_and_re_review_waits_in_the_deciding_centers_queue_and_page
             assert request.previous is not None and request.previous.decision, case.number
             answering = request.previous.reviewing_center
         assert request.reviewing_center_id == (answering.parent_id or answering.pk), case.number
+        # Art 36: a re-review of a review decided at the top (no center above) goes upward
+        top = kind == ReviewKind.RE_REVIEW and answering.parent_id is None
+        assert bool(request.forwarded_to) == top, case.number
         clock = Deadline.objects.get(case=case, kind=DUTY[case.state], met_at__isnull=True)
         assert clock.due_at == request.decision_due_at == case.next_due_at, case.number
+        queue, form = (
+            (forwarded_reviews, "outcome-form") if top else (waiting_reviews, "decide-form")
+        )
         offered = [
             user
             for user in deciders(request.reviewing_center)
-            if waiting_reviews(user).filter(pk=request.pk).exists()
+            if queue(user).filter(pk=request.pk).exists()
         ]
         assert offered, f"{case.number}: in no decider's queue at {request.reviewing_center}"
         for user in offered:
-            assert 'data-testid="decide-form"' in page(user, case), (case.number, user.username)
+            assert f'data-testid="{form}"' in page(user, case), (case.number, user.username)
 
 
 def test_every_replied_case_has_its_delivered_reply_and_review_window():

@@ -70,7 +70,10 @@ def test_review_goes_up_with_its_deadline_and_after_re_review_the_desk_refuses_a
     expect(page.locator(".messages")).to_contain_text("维持原处理意见")
     page.locator('[data-testid="answer-link"]').first.click()
     expect(page.locator('[data-testid="answer"]')).to_contain_text("信访事项复查意见书")
-    expect(page.locator('[data-testid="answer-body"]')).to_contain_text("请求复核")
+    # Art 36: the answer names the organ one level above the city, not the city itself
+    body = page.locator('[data-testid="answer-body"]')
+    expect(body).to_contain_text(f"向{province.center.name}请求复核")
+    expect(body).not_to_contain_text("向本机关请求复核")
 
     # County desk again: the re-review goes to the province.
     login_as(page, county.reception.username)
