@@ -121,17 +121,18 @@ def test_a_county_case_walks_to_not_re_accepted_with_the_demo_users(page: Page, 
         "data-status", "approved"
     )
 
-    # 6. The officer prints it (the evaluation link is on it) and records its delivery.
+    # 6. The officer records its delivery; the delivery step answers with the copy handed to
+    # the petitioner, the only place the evaluation link is shown (issue 18 #8).
     login_as(page, "jx_court")
     page.goto("/closure/inbox/")
     page.locator(f'[data-testid="inbox-to-deliver"] [data-case="{case.pk}"] a').click()
-    page.goto(f"/cases/{case.pk}/closure/reply/print/")
-    evaluation_url = page.locator('[data-testid="doc-evaluation-url"]').inner_text().strip()
-    page.go_back()
     page.wait_for_url(f"**/cases/{case.pk}/closure/")
     page.locator('input[name="method"][value="in_person"]').check()
     page.locator('input[name="signed"][value="yes"]').check()
     page.locator('[data-testid="reply-deliver"]').click()
+    expect(page.locator('[data-testid="handover-copy"]')).to_be_visible()
+    evaluation_url = page.locator('[data-testid="doc-evaluation-url"]').inner_text().strip()
+    page.goto(f"/cases/{case.pk}/closure/")
     expect(page.locator('[data-testid="case-state"]')).to_have_attribute("data-state", "replied")
 
     # 7. The petitioner, not logged in, marks 不满意 through the link on the reply.
