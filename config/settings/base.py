@@ -208,7 +208,12 @@ else:
     # Kombu's filesystem transport expects its folders to exist.
     for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # Kombu's filesystem transport with atomic publishing (config/broker.py).
+    from config.broker import SCHEME as _FS_SCHEME
+    from config.broker import register as _register_fs_transport
+
+    _register_fs_transport()
+    CELERY_BROKER_URL = f"{_FS_SCHEME}://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
