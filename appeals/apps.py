@@ -17,6 +17,8 @@ class AppealsConfig(AppConfig):
         from . import selectors
 
         hooks.register_warning_provider(selectors.finality_warnings)
+        # Registration recognises a final matter (不再受理, Arts 35-37) by these rows.
+        hooks.register_final_matter_provider(selectors.finality_rows)
         hooks.register_visibility_provider(selectors.cases_under_review_by)
         from petitions.events import register_event_labels
 

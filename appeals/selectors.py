@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -423,3 +423,12 @@ def allowed_for(
         review_termination=review_termination,
         approve_termination=approve_termination,
     )
+
+
+def finality_rows() -> QuerySet[Any]:
+    """The Finality row of the outer case (``OuterRef("pk")``): the rows this app writes when a
+    matter becomes final (re-review decided, a review window lapsed, lawful termination), the ones
+    ``finality_warnings`` reads. A final-matter provider (petitions.hooks) for registration, so
+    petitions and the desk know 不再受理 without importing appeals; on Finality's unique case
+    index."""
+    return Finality.objects.filter(case_id=OuterRef("pk")).values("pk")

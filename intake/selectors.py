@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core import pii
@@ -138,16 +138,6 @@ def petitioner_file(user: User, petitioner: Petitioner) -> PetitionerFile:
         hidden_cases=totals.get("hidden", 0),
         warnings=registration_warnings(petitioner),
     )
-
-
-def finality_rows() -> QuerySet[Any]:
-    """The Finality row of the outer case (``OuterRef("pk")``): the rows appeals writes when a
-    matter becomes final (re-review decided, a review window lapsed, lawful termination) and
-    that its desk warning reads (appeals.selectors.finality_warnings). A final-matter provider
-    (petitions.hooks) for registration; on Finality's unique case index."""
-    from appeals.models import Finality
-
-    return Finality.objects.filter(case_id=OuterRef("pk")).values("pk")
 
 
 def case_registered_with_key(user: User, submission_key: str) -> Case | None:
