@@ -319,6 +319,9 @@ SPECTACULAR_SETTINGS = {
 # evaluate it (after that the case counts as not evaluated and the one-time link expires), and
 # the public evaluation page's attempts per client address per window.
 EVALUATION_WINDOW_DAYS = env.int("EVALUATION_WINDOW_DAYS", 30)
+# Appeals (appeals/): the organ one level above the province, to which a re-review of a review the
+# province decided is forwarded (Art 36; one deployment serves one province).
+APPEALS_ORGAN_ABOVE = env.str("APPEALS_ORGAN_ABOVE", "中央政法委")
 EVALUATION_RATE_LIMIT = env.int("EVALUATION_RATE_LIMIT", 20)  # failed lookups per client
 EVALUATION_LINK_ATTEMPT_LIMIT = env.int("EVALUATION_LINK_ATTEMPT_LIMIT", 30)  # requests per link
 EVALUATION_RATE_WINDOW_SECONDS = env.int("EVALUATION_RATE_WINDOW_SECONDS", 600)
