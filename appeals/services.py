@@ -539,18 +539,24 @@ def decide_review(
             data={"decision": decision},
         )
         request, locked = decided[0], cases[0]
-        _outbox(
-            case=locked,
-            center=locked.center,
-            role=Role.TRIAGE,
-            body=_("%(kind)s decided: %(decision)s")
-            % {
-                "kind": ReviewKind(request.kind).label,
-                "decision": ReviewDecision(decision).label,
-            },
-            at=now,
-        )
+        _notify_decided(case=locked, request=request, decision=decision, at=now)
     return request
+
+
+def _notify_decided(*, case: Case, request: ReviewRequest, decision: str, at: datetime) -> None:
+    """The case's triage hears of a review or re-review decision, decided here or recorded as
+    it came back from above (one outbox row, sent after commit)."""
+    _outbox(
+        case=case,
+        center=case.center,
+        role=Role.TRIAGE,
+        body=_("%(kind)s decided: %(decision)s")
+        % {
+            "kind": ReviewKind(request.kind).label,
+            "decision": ReviewDecision(decision).label,
+        },
+        at=at,
+    )
 
 
 def may_record_forwarded_outcome(actor: User, request: ReviewRequest) -> bool:
@@ -672,17 +678,7 @@ def record_forwarded_outcome(
                 data={"decision": decision, "forwarded": True},
             )
             request = decided[0]
-            _outbox(
-                case=case,
-                center=case.center,
-                role=Role.TRIAGE,
-                body=_("%(kind)s decided: %(decision)s")
-                % {
-                    "kind": ReviewKind(request.kind).label,
-                    "decision": ReviewDecision(decision).label,
-                },
-                at=now,
-            )
+            _notify_decided(case=case, request=request, decision=decision, at=now)
     except IntegrityError:
         # the same document number recorded at the same moment on another case
         raise ValidationError(
