@@ -1,0 +1,3 @@
+"""Campaigns under /api/v1/ (included by config.api_urls)."""
+
+urlpatterns: list = []

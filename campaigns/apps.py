@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CampaignsConfig(AppConfig):
+    name = "campaigns"
+    verbose_name = _("campaigns")
+
+    def ready(self) -> None:
+        from petitions import hooks
+
+        from .selectors import reviewer_case_ids
+
+        # Outside reviewers (人大代表, 政协委员, lawyers) read their sampled cases and nothing else.
+        hooks.register_user_visibility_provider(reviewer_case_ids)

@@ -1,0 +1,3 @@
+"""Campaign pages."""
+
+urlpatterns: list = []
