@@ -1,0 +1,3 @@
+"""Quality review (案件评查) pages."""
+
+urlpatterns: list = []
