@@ -13,11 +13,14 @@ from .campaigns import close_campaign, create_campaign, update_campaign
 from .common import can_manage
 from .matters import hand_down_matter, record_progress, sign_for_matter, update_ledger
 
-# --- sweep (helper B) ---
-
 # --- review (helper C) ---
+# --- sweep (helper B) ---
+from .sweep import SweepRun, decide_candidate, run_sweep
 
 __all__ = [
+    "SweepRun",
+    "decide_candidate",
+    "run_sweep",
     "can_manage",
     "close_campaign",
     "create_campaign",
