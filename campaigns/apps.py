@@ -8,8 +8,17 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from petitions import hooks
+        from petitions.events import register_event_labels
 
         from .selectors import reviewer_case_ids
 
         # Outside reviewers (人大代表, 政协委员, lawyers) read their sampled cases and nothing else.
         hooks.register_user_visibility_provider(reviewer_case_ids)
+        register_event_labels(
+            {
+                "campaign_matter": _("Handed down as a backlog matter (积案交办)"),
+                "campaign_matter_signed": _("Backlog matter signed for"),
+                "campaign_progress": _("Backlog matter progress"),
+                "campaign_ledger": _("Backlog matter ledger updated"),
+            }
+        )

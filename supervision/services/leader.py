@@ -18,6 +18,7 @@ from core.roles import Role
 from core.selectors import centers_visible_to
 from petitions.models import Case
 from petitions.services import record_event
+from routing.models import Assignment
 from supervision.models import (
     LeaderResponsibility,
 )
@@ -34,6 +35,19 @@ from .common import (
 )
 
 # --- leader responsibility (包案) -----------------------------------------------------------------
+
+
+def may_hold_responsibility(leader: User, case: Case) -> bool:
+    """Who may answer for a case (包案): a leader, or the head of a department the case was
+    assigned to (the organ's head, who usually holds a backlog matter handed down by a campaign:
+    DOMAIN.md §8). Where the leader sits is checked by the caller."""
+    if leader.has_role(Role.LEADER):
+        return True
+    return (
+        leader.has_role(Role.HEAD)
+        and leader.department_id is not None
+        and Assignment.objects.filter(case_id=case.pk, department_id=leader.department_id).exists()
+    )
 
 
 def assign_leader_responsibility(
@@ -54,13 +68,16 @@ def assign_leader_responsibility(
     visible = visible_center_ids(actor)
     if (
         not leader.is_active
-        or not leader.has_role(Role.LEADER)
+        or not may_hold_responsibility(leader, case)
         or leader.center_id not in visible
         # The leader must be able to open the case: the case's center or one above it.
         or not centers_visible_to(leader).filter(pk=case.center_id).exists()
     ):
         errors["leader"] = [
-            _("Choose a leader of %(center)s or of a center above it.")
+            _(
+                "Choose a leader of %(center)s or of a center above it, or the head of a "
+                "department handling the case."
+            )
             % {"center": case.center.name}
         ]
     if handler is not None and (not handler.is_active or handler.center_id not in visible):
