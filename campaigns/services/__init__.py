@@ -14,10 +14,33 @@ from .common import can_manage
 from .matters import hand_down_matter, record_progress, sign_for_matter, update_ledger
 
 # --- review (helper C) ---
+from .review import (
+    add_outside_reviewer,
+    assign_reviewers,
+    copy_score_sheet,
+    decide_objection,
+    issue_review_bulletin,
+    object_to_review,
+    open_finding_from_review,
+    replace_score_items,
+    sample_cases,
+    submit_review,
+)
+
 # --- sweep (helper B) ---
 from .sweep import SweepRun, decide_candidate, run_sweep
 
 __all__ = [
+    "add_outside_reviewer",
+    "assign_reviewers",
+    "copy_score_sheet",
+    "decide_objection",
+    "issue_review_bulletin",
+    "object_to_review",
+    "open_finding_from_review",
+    "replace_score_items",
+    "sample_cases",
+    "submit_review",
     "SweepRun",
     "decide_candidate",
     "run_sweep",
