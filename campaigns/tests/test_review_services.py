@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from review_fixtures are redefined as arguments)
 """Quality review (案件评查) services: the default sheet, sampling rules, reviewers, scores,
 objection, decision, results, findings and bulletins."""
 
