@@ -62,9 +62,11 @@ def scope_center_ids(campaign: Campaign) -> list[int]:
 
 class SweepRun(list[SweepCandidate]):
     """This run's candidates in the sweep's order (a list, as the contract says), with
-    ``total``: how many cases met the criteria, counting those past the cap."""
+    ``total``: how many cases met the criteria, counting those past the cap, and ``numbers``:
+    each candidate's case number by case id (read by the same query, for the answer)."""
 
     total: int = 0
+    numbers: dict[int, str]
 
 
 def run_sweep(
@@ -97,6 +99,7 @@ def run_sweep(
         campaign.sweep_criteria, campaign.version = locked.sweep_criteria, locked.version
         run = SweepRun(_store(locked, found, actor=actor, now=now))
     run.total = found.total
+    run.numbers = {case_id: number for case_id, number, _met in found.rows}
     return run
 
 
@@ -140,7 +143,11 @@ def _store(
                 for c in gone
             ]
         )
-        SweepCandidate.objects.filter(pk__in=[c.pk for c in gone]).delete()
+        # A plain DELETE: QuerySet.delete() would send post_delete per row, and simple-history
+        # would write a second, unattributed history row per candidate, one INSERT each.
+        # Nothing references a candidate row (no cascade to collect).
+        gone_rows = SweepCandidate.objects.filter(pk__in=[c.pk for c in gone])
+        gone_rows._raw_delete(gone_rows.db)  # type: ignore[attr-defined]
     return ordered
 
 
