@@ -20,5 +20,7 @@ class CampaignsConfig(AppConfig):
                 "campaign_matter_signed": _("Backlog matter signed for"),
                 "campaign_progress": _("Backlog matter progress"),
                 "campaign_ledger": _("Backlog matter ledger updated"),
+                "campaign_progress_overdue": _("Backlog matter progress report overdue"),
+                "campaign_progress_escalated": _("Backlog matter escalated: no progress"),
             }
         )

@@ -255,6 +255,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "review-windows": {"task": "appeals.tasks.finalise_lapsed_windows", "schedule": 300.0},
     # Daily report counters of the recent days, rebuilt up to yesterday (reports.counters).
     "report-counters": {"task": "reports.tasks.refresh_report_counters", "schedule": 21600.0},
+    # Campaign matters' progress reports: due soon, overdue, escalated (campaigns.tasks).
+    "campaign-progress": {"task": "campaigns.tasks.sweep_matter_progress", "schedule": 3600.0},
 }
 
 _email_backend = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
