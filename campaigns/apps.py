@@ -14,6 +14,12 @@ class CampaignsConfig(AppConfig):
 
         # Outside reviewers (人大代表, 政协委员, lawyers) read their sampled cases and nothing else.
         hooks.register_user_visibility_provider(reviewer_case_ids)
+        # The running campaigns on the supervision dashboard (deadlines, overdue matters).
+        from supervision.hooks import register_dashboard_panel
+
+        from .panels import running_campaigns_panel
+
+        register_dashboard_panel(running_campaigns_panel)
         register_event_labels(
             {
                 "campaign_matter": _("Handed down as a backlog matter (积案交办)"),

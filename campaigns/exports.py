@@ -152,7 +152,7 @@ def as_text_cell(value: str) -> str:
 
 
 def first_paragraph(summary: dict[str, Any]) -> str:
-    """"上级交办积案 12 起，已化解 8 起，正在处理 4 起，息诉率 67%。" from campaign_summary:
+    """ "上级交办积案 12 起，已化解 8 起，正在处理 4 起，息诉率 67%。" from campaign_summary:
     in hand counts every matter still being worked (in hand or stalled)."""
     handed = int(summary.get("handed_down") or 0)
     if not handed:

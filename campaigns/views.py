@@ -233,10 +233,14 @@ def campaign_rows(user: User) -> list[dict[str, Any]]:
     campaigns = list(selectors.campaigns_visible_to(user).select_related("center"))
     # running first (the nearest deadline on top), then the closed ones, latest first
     campaigns.sort(
-        key=lambda c: (c.state != CampaignState.OPEN, c.ends_on.toordinal() * (1 if c.state == CampaignState.OPEN else -1), -c.pk)
+        key=lambda c: (
+            c.state != CampaignState.OPEN,
+            c.ends_on.toordinal() * (1 if c.state == CampaignState.OPEN else -1),
+            -c.pk,
+        )
     )
     ids = [c.pk for c in campaigns]
-    figures: dict[int, dict[str, int]] = {}
+    figures: dict[int, Any] = {}
     if ids:
         rows = (
             selectors.matters_visible_to(user)
@@ -283,7 +287,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     today = _today()
     handed = list(
-        with_states(selectors.matters_visible_to(user).filter(handed_to_us_q(user)), None, timezone.now())
+        with_states(
+            selectors.matters_visible_to(user).filter(handed_to_us_q(user)), None, timezone.now()
+        )
         .select_related("campaign__center")
         .order_by("signed_at", "due_on", "pk")[:200]
     )
@@ -592,7 +598,9 @@ def filter_form(request: HttpRequest, summary: dict[str, Any]) -> MatterFilterFo
 def filtered_matters(
     user: User, campaign: Campaign, form: MatterFilterForm, now: datetime
 ) -> QuerySet[Matter]:
-    qs = with_states(selectors.matters_visible_to(user, campaign), campaign, now)
+    qs = with_states(selectors.matters_visible_to(user, campaign), campaign, now).select_related(
+        "case__main_petitioner"
+    )
     if not form.is_bound or not form.is_valid():
         return qs
     d = form.cleaned_data
@@ -705,9 +713,7 @@ def _render_campaign(
         ],
         "rates": [
             _rate("resolution_rate", _("Resolution rate"), summary.get("resolution_rate"), targets),
-            _rate(
-                "cessation_rate", _("Cessation rate"), summary.get("cessation_rate"), targets
-            ),
+            _rate("cessation_rate", _("Cessation rate"), summary.get("cessation_rate"), targets),
         ],
         "breakdowns": [] if ledger_only else breakdowns(campaign, summary),
         "breakdown_labels": [labels[k] for k in BREAKDOWN_KEYS],
@@ -775,7 +781,9 @@ def matter_create(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, campaign=campaign, **form.service_fields()
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc, {"case": "case_number", "center": "receiver", "department": "receiver"})
+            _add_service_errors(
+                form, exc, {"case": "case_number", "center": "receiver", "department": "receiver"}
+            )
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from exc
         except DomainError as exc:
@@ -980,9 +988,9 @@ def matter_sign(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
 
 
 def export_rows(user: User, campaign: Campaign, now: datetime) -> list[MatterRow]:
-    matters = with_states(selectors.matters_visible_to(user, campaign), campaign, now).select_related(
-        "case__main_petitioner"
-    )
+    matters = with_states(
+        selectors.matters_visible_to(user, campaign), campaign, now
+    ).select_related("case__main_petitioner")
     return matter_rows(list(matters.order_by("due_on", "pk")), now.astimezone(CHINA_TZ).date())
 
 

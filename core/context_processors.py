@@ -38,6 +38,9 @@ NAV_ITEMS: list[tuple[str, Any, frozenset[str]]] = [
         _("Reviews and terminations"),
         frozenset({Role.SUPERVISOR, Role.LEADER}),
     ),
+    # campaigns (专项活动): run by supervisors and leaders; a department head is usually the
+    # responsible leader (包案) of matters handed down to the department
+    ("campaigns:list", _("Campaigns"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.HEAD})),
     ("reports:index", _("Reports"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST})),
     # a department head answers the center's law-enforcement suggestions (reports/)
     ("reports:suggestions", _("Law-enforcement suggestions"), frozenset({Role.HEAD})),

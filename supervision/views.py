@@ -35,6 +35,7 @@ from core.models import User
 from core.roles import Role
 from routing.selectors import page_slice
 
+from .hooks import dashboard_panels
 from .selectors import (
     AGE_BUCKETS,
     AT_RISK_LEVELS,
@@ -335,6 +336,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "duty": duty_roster(user, today=now.astimezone(CHINA_TZ).date()),
         "active_filters": _active_filters(filters, figures.by_officer),
         "clear_hidden_url": _url("supervision:dashboard", filters, handler=None, age=None),
+        # cards of the apps above (supervision.hooks), e.g. the running campaigns
+        "panels": dashboard_panels(user, now),
     }
     context["by_center_table"] = count_table_html(
         context["by_center"],
