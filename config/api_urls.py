@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("closure.api.urls")),
     path("", include("appeals.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("campaigns.api.urls")),
 ]

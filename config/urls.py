@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("closure.public_urls")),
     path("", include("appeals.urls")),
     path("", include("reports.urls")),
+    path("", include("campaigns.urls")),
 ]
 
 # No URL serves MEDIA_ROOT, in any mode: attachments are read only through

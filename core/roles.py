@@ -13,6 +13,9 @@ class Role(models.TextChoices):
     LEADER = "leader", _("Leader")
     ARCHIVIST = "archivist", _("Archivist")
     ADMIN = "admin", _("Administrator")
+    # An outside reviewer of a quality review (人大代表, 政协委员, lawyer): reads the cases sampled
+    # for them (campaigns), read-only, and never a full ID or phone number.
+    REVIEWER = "reviewer", _("Outside reviewer")
 
 
 # Roles that work on the center's whole caseload (as opposed to one department's assignments).

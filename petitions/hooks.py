@@ -7,6 +7,9 @@ them). An app registers its callables from its ``AppConfig.ready()``.
   read (petitions.selectors.visible_cases_q), e.g. appeals: the cases a center reviews. A provider
   returns a ``values_list("case_id", flat=True)`` queryset; the selector unions it with its own id
   query, so a provider adds no query of its own.
+- User visibility providers give, for one user, the ids of cases that user may read beyond the
+  center and department rules (``values_list("case_id", flat=True)``), or None when they add
+  nothing for this user (no query), e.g. campaigns: an outside reviewer's sampled cases.
 - Final-matter providers give the rows whose existence makes a case's matter final (不再受理,
   Arts 35-37), as a queryset correlated on the outer case (``OuterRef("pk")``), e.g. appeals'
   Finality. Registration (petitions.services.register_case) wraps them in EXISTS in the query that
@@ -26,10 +29,12 @@ if TYPE_CHECKING:
 WarningProvider = Callable[["Petitioner", "Case | None"], list[str]]
 VisibilityProvider = Callable[[Sequence[int]], "QuerySet[Any]"]
 FinalMatterProvider = Callable[[], "QuerySet[Any]"]
+UserVisibilityProvider = Callable[[Any], "QuerySet[Any] | None"]
 
 _warning_providers: list[WarningProvider] = []
 _visibility_providers: list[VisibilityProvider] = []
 _final_matter_providers: list[FinalMatterProvider] = []
+_user_visibility_providers: list[UserVisibilityProvider] = []
 
 
 def register_warning_provider(provider: WarningProvider) -> None:
@@ -45,6 +50,15 @@ def register_visibility_provider(provider: VisibilityProvider) -> None:
 def register_final_matter_provider(provider: FinalMatterProvider) -> None:
     if provider not in _final_matter_providers:
         _final_matter_providers.append(provider)
+
+
+def register_user_visibility_provider(provider: UserVisibilityProvider) -> None:
+    if provider not in _user_visibility_providers:
+        _user_visibility_providers.append(provider)
+
+
+def user_visibility_providers() -> tuple[UserVisibilityProvider, ...]:
+    return tuple(_user_visibility_providers)
 
 
 def warning_providers() -> tuple[WarningProvider, ...]:

@@ -51,6 +51,10 @@ def visible_cases_q(user: User) -> Q | None:
         moved_out = list(extra_ids)
         if moved_out:
             condition |= Q(pk__in=moved_out)
+    for user_provider in hooks.user_visibility_providers():
+        ids = user_provider(user)
+        if ids is not None:
+            condition |= Q(pk__in=ids)
     if roles & DEPARTMENT_ROLES and user.department_id:
         condition |= Q(
             Exists(

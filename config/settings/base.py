@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "closure",
     "appeals",
     "reports",
+    "campaigns",
     "demo",
 ]
 
