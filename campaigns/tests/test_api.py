@@ -74,7 +74,7 @@ def test_field_errors_are_400(cast):
         f"{API}/campaigns/", {**CAMPAIGN, "ends_on": "2026-01-01"}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"ends_on": ["The campaign cannot end before it starts."]}
+    assert response.json() == {"ends_on": ["专项活动的结束日期不能早于开始日期。"]}
     response = api(cast["supervisor"]).post(
         f"{API}/campaigns/", {**CAMPAIGN, "targets": {"resolution_rate": 2}}, format="json"
     )

@@ -71,7 +71,7 @@ def test_field_errors_on_bad_input(org, cast):
         )
     errors = caught.value.message_dict
     assert set(errors) == {"name", "ends_on", "targets", "members"}
-    assert errors["ends_on"] == ["The campaign cannot end before it starts."]
+    assert errors["ends_on"] == ["专项活动的结束日期不能早于开始日期。"]
     assert len(errors["targets"]) == 2
     with pytest.raises(ValidationError) as caught:
         _open(cast["supervisor"], org.city, kind="party")
