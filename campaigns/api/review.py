@@ -27,7 +27,7 @@ from core.models import Department, User
 from petitions.models import Case
 
 from .. import services
-from ..models import CaseReview, SampledCase, ScoreSheet
+from ..models import Campaign, CaseReview, SampledCase, ScoreSheet
 from ..selectors import get_campaign_for
 from ..selectors_review import (
     BAND_LABELS,
@@ -53,6 +53,17 @@ def actor_of(request: Request) -> User:
     if not isinstance(user, User):
         raise exceptions.NotAuthenticated()
     return user
+
+
+def _review_campaign(user: User, pk: int) -> Campaign:
+    """The campaign as the viewer sees it, or, for staff asked to review one of its cases who do
+    not otherwise see it (a department officer of the center), through their assignment."""
+    try:
+        return get_campaign_for(user, pk)
+    except Http404:
+        if not SampledCase.objects.filter(campaign_id=pk, reviewers=user).exists():
+            raise
+        return Campaign.objects.select_related("center").get(pk=pk)
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
@@ -334,7 +345,7 @@ class ReviewsView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         user = actor_of(request)
-        campaign = get_campaign_for(user, pk)
+        campaign = _review_campaign(user, pk)
         visible = set(reviews_visible_in(user, campaign).values_list("pk", flat=True))
         rows = [
             {
@@ -361,7 +372,7 @@ class ReviewsView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         user = actor_of(request)
-        campaign = get_campaign_for(user, pk)
+        campaign = _review_campaign(user, pk)
         attrs = _valid(ReviewInput, request)
         sample = reviews_visible_in(user, campaign).filter(case_id=attrs["case"]).first()
         if sample is None:
