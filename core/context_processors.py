@@ -41,6 +41,8 @@ NAV_ITEMS: list[tuple[str, Any, frozenset[str]]] = [
     # campaigns (专项活动): run by supervisors and leaders; a department head is usually the
     # responsible leader (包案) of matters handed down to the department
     ("campaigns:list", _("Campaigns"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.HEAD})),
+    # an outside reviewer's (人大代表, 政协委员, lawyer) landing page: the cases to score
+    ("campaigns:reviewer_home", _("My review tasks"), frozenset({Role.REVIEWER})),
     ("reports:index", _("Reports"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST})),
     # a department head answers the center's law-enforcement suggestions (reports/)
     ("reports:suggestions", _("Law-enforcement suggestions"), frozenset({Role.HEAD})),

@@ -116,7 +116,9 @@ def test_outside_reviewer_cannot_act_on_the_case(world: dict, lawyer: User) -> N
 
 def test_outside_reviewer_lands_on_their_tasks_and_home_works(world: dict, lawyer: User) -> None:
     client = login(lawyer)
-    assert client.get(reverse("home")).status_code == 200
+    home = client.get(reverse("home"))
+    assert home.status_code == 200
+    assert f'href="{reverse("campaigns:reviewer_home")}"' in home.content.decode()
     tasks = client.get(reverse("campaigns:reviewer_home"))
     assert tasks.status_code == 200
     assert world["case"].number in tasks.content.decode()
