@@ -29,9 +29,9 @@ from .models import Campaign, CampaignKind, MatterOutcome
 TARGET_KEYS = ("resolution_rate", "cessation_rate")
 # Outcomes a progress entry may report; lawful termination comes from the case (appeals).
 PROGRESS_OUTCOMES = [
-    (MatterOutcome.IN_HAND.value, MatterOutcome.IN_HAND.label),
-    (MatterOutcome.RESOLVED.value, MatterOutcome.RESOLVED.label),
-    (MatterOutcome.STALLED.value, MatterOutcome.STALLED.label),
+    (MatterOutcome.IN_HAND.value, _("In hand")),
+    (MatterOutcome.RESOLVED.value, _("Resolved")),
+    (MatterOutcome.STALLED.value, _("Stalled")),
 ]
 
 

@@ -177,9 +177,8 @@ def matter_state(matter: Matter) -> str:
 
 
 def state_label(state: str) -> str:
-    if state == CEASED:
-        return _("Ceased petitioning")
-    return str(STATE_LABELS.get(state, state))
+    """The figure's word for a matter's state, so the ledger and the figures read alike."""
+    return figure_labels().get(state, str(STATE_LABELS.get(state, state)))
 
 
 def due_flag(matter: Matter, state: str, today: date) -> str:
@@ -857,7 +856,9 @@ def _render_matter(
         "sign_form": SignForm(initial={"expected_version": matter.version})
         if receiving and matter.signed_at is None and matter_open and campaign_open
         else None,
-        "progress": list(matter.progress.select_related("recorded_by")),
+        "progress": [
+            (p, state_label(p.outcome)) for p in matter.progress.select_related("recorded_by")
+        ],
         "case_url": reverse("petitions:case_detail", args=[matter.case_id])
         if can_read_case
         else "",
