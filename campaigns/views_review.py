@@ -116,14 +116,14 @@ def _run(
     return redirect(done_url)
 
 
-def _reviewer_choices(campaign: Campaign, sample: SampledCase) -> QuerySet[User]:
+def _reviewer_choices(campaign: Campaign, sample: SampledCase | None) -> QuerySet[User]:
     """Staff of the campaign's center outside the department under review, and outside
     reviewers (the service checks again)."""
     staff = User.objects.filter(is_active=True, center_id=campaign.center_id)
-    if sample.department_id is not None:
+    if sample is not None and sample.department_id is not None:
         staff = staff.exclude(department_id=sample.department_id)
     outside = User.objects.filter(is_active=True, roles__role=Role.REVIEWER)
-    return (staff | outside).distinct().order_by("username")
+    return (staff | outside).distinct().select_related("department").order_by("username")
 
 
 # --- the review's page -------------------------------------------------------------------------------
@@ -168,21 +168,24 @@ def _results_page(
                 },
             }
         )
-    rows = [
-        {
-            "result": r,
-            "assign_form": (
-                ReviewersForm(
-                    choices=_reviewer_choices(campaign, r.sample),
-                    initial={"reviewers": list(r.sample.reviewers.all())},
-                    prefix=f"s{r.sample.pk}",
-                )
-                if manage
-                else None
-            ),
-        }
-        for r in results.cases
-    ]
+    # The reviewer checkboxes of every row from one read of the candidates (not a query per row).
+    candidates = list(_reviewer_choices(campaign, None)) if manage else []
+    rows = []
+    for r in results.cases:
+        chosen = {u.pk for u in r.sample.reviewers.all()}
+        rows.append(
+            {
+                "result": r,
+                "prefix": f"s{r.sample.pk}",
+                "candidates": [
+                    {"user": u, "checked": u.pk in chosen}
+                    for u in candidates
+                    if u.pk in chosen
+                    or r.sample.department_id is None
+                    or u.department_id != r.sample.department_id
+                ],
+            }
+        )
     return render(
         request,
         "campaigns/review/results.html",

@@ -226,3 +226,36 @@ def test_the_office_samples_assigns_and_adds_an_outside_reviewer(
     # department staff do not run the review
     assert login(cast["police"]).get(url).status_code == 404
     assert len(cases) == 3
+
+
+def test_the_review_page_reads_a_constant_number_of_queries(
+    review: Any, handled: Any, cast: dict, lawyer: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    office = login(cast["supervisor"])
+    url = reverse("campaigns:review_results", args=[review.pk])
+
+    def grow(n: int) -> int:
+        for _ in range(n):
+            handled(rating="dissatisfied")
+        services.sample_cases(
+            actor=cast["supervisor"], campaign=review, rules={"dissatisfied": True}
+        )
+        for sample in SampledCase.objects.filter(campaign=review, reviews__isnull=True):
+            services.assign_reviewers(actor=cast["supervisor"], sample=sample, reviewers=[lawyer])
+            services.submit_review(
+                actor=lawyer,
+                campaign=review,
+                case=sample.case,
+                scores=scores_totalling(review, 75),
+            )
+        with CaptureQueriesContext(connection) as queries:
+            page = office.get(url)
+        assert page.status_code == 200
+        return len(queries)
+
+    two = grow(2)
+    six = grow(4)
+    assert six == two
