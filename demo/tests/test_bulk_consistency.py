@@ -67,6 +67,7 @@ def seeded(db: None) -> Iterator[None]:
             batch=64,
             no_worklist=True,
             no_report_counters=True,
+            no_campaigns=True,
             stdout=io.StringIO(),
         )
         yield

@@ -33,7 +33,9 @@ def reference_data(db: None) -> None:
 
 def seed(cases: int = 200) -> None:
     with time_machine.travel(NOW, tick=False):
-        call_command("seed_demo", cases=cases, seed=11, batch=64, stdout=io.StringIO())
+        call_command(
+            "seed_demo", cases=cases, seed=11, batch=64, no_campaigns=True, stdout=io.StringIO()
+        )
 
 
 def test_seeded_clocks_have_the_shapes_the_services_open():

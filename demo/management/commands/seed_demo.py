@@ -27,6 +27,11 @@ class Command(BaseCommand):
             help="with --cases: do not add the cases waiting for every demo user (demo.worklist)",
         )
         parser.add_argument(
+            "--no-campaigns",
+            action="store_true",
+            help="do not add the demo campaigns (demo.campaigns: a backlog campaign and a review)",
+        )
+        parser.add_argument(
             "--no-report-counters",
             action="store_true",
             help="do not build the daily report counters after generating cases",
@@ -58,8 +63,21 @@ class Command(BaseCommand):
                     f"Work waiting for every demo user: {work} cases through the services "
                     f"({time.perf_counter() - started:.1f} s)."
                 )
-            if not options["no_report_counters"]:
-                self.build_report_counters()
+        # After the bulk cases (which number their cases themselves) and the worklist: the
+        # campaigns' cases are registered through the services, as the worklist's are.
+        if not options["no_campaigns"]:
+            self.seed_campaigns(centers)
+        if options["cases"] and not options["no_report_counters"]:
+            self.build_report_counters()
+
+    def seed_campaigns(self, centers: dict[str, Any]) -> None:
+        from demo.campaigns import seed_campaigns
+
+        if seed_campaigns(centers):
+            self.stdout.write(
+                "Demo campaigns: a backlog campaign of the city handed down to 井陉县 (12 matters) "
+                "and a quality review with an outside reviewer (demo_deputy)."
+            )
 
     def build_report_counters(self) -> None:
         """The daily report counters over the generated history, as a deployment builds them
