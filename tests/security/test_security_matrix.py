@@ -224,6 +224,21 @@ ENTRIES: dict[str, Entry] = {
     "reports:notice": LIST,
     "reports:suggestions": LIST,
     "reports:suggestion": obj(pk="suggestion"),
+    # campaign pages (campaigns.views): lists filtered by campaigns_visible_to; a campaign or
+    # matter not the viewer's is 404
+    "campaigns:list": LIST,
+    "campaigns:create": LIST,  # supervisors and leaders; 403 for other roles
+    "campaigns:detail": obj(pk="campaign"),
+    "campaigns:edit": obj(pk="campaign"),
+    "campaigns:close": obj(pk="campaign"),
+    "campaigns:matters": obj(pk="campaign"),
+    "campaigns:matter_create": obj(pk="campaign"),
+    "campaigns:matter": obj(pk="campaign", mid="matter"),
+    "campaigns:matter_sign": obj(pk="campaign", mid="matter"),
+    "campaigns:matter_progress": obj(pk="campaign", mid="matter"),
+    "campaigns:matter_ledger": obj(pk="campaign", mid="matter"),
+    "campaigns:ledger_export": obj(pk="campaign"),
+    "campaigns:summary_pdf": obj(pk="campaign"),
 }
 
 # Who is outside each target's scope.
