@@ -56,7 +56,7 @@ def test_a_center_copies_the_sheet_through_the_api(cast: dict, org: Any) -> None
         format="json",
     )
     assert bad.status_code == 400
-    assert bad.json()["items"] == ["The items total 50 points; they must total 100."]
+    assert bad.json()["items"] == ["各项合计50分，须合计100分。"]
     assert client_for(cast["police"]).post(f"{API}/score-sheets/", {}).status_code == 403
 
 
@@ -72,7 +72,7 @@ def test_sample_returns_the_sampled_case_ids(review: Any, handled: Any, cast: di
     assert answer.json()["counts"]["dissatisfied"] == 1
     bad = client_for(cast["supervisor"]).post(url, {"rules": {"random": 0.5}}, format="json")
     assert bad.status_code == 400
-    assert bad.json()["rules"] == ["“random” must be a whole number from 1 to 500."]
+    assert bad.json()["rules"] == ["“random”须为1至500之间的整数。"]
     assert client_for(cast["police"]).post(
         url, {"rules": {"random": 1}}, format="json"
     ).status_code in (403, 404)
@@ -139,10 +139,8 @@ def test_bad_scores_answer_400_with_messages(
     answer = client_for(lawyer).post(url, {"case": case.pk, "scores": scores[:-1]}, format="json")
     assert answer.status_code == 400
     messages = answer.json()["scores"]
-    assert any("points must be between 0 and 8" in m for m in messages)
-    assert any(
-        m.startswith(f"Item {len(scores)} (") and m.endswith("is not scored.") for m in messages
-    )
+    assert any(m.endswith("：得分须在0至8分之间。") for m in messages)
+    assert any(m.startswith(f"第{len(scores)}项（") and m.endswith("未评分。") for m in messages)
     assert len(messages) == 2
     # center staff who see the case but are not assigned: 403
     stranger = client_for(cast["triage"]).post(

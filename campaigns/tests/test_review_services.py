@@ -75,7 +75,7 @@ def test_a_center_copies_the_default_sheet_and_edits_its_own(cast: dict, org: An
             sheet=sheet,
             items=[{"section": "facts", "criterion": "事实清楚", "points": 90}],
         )
-    assert "The items total 90 points; they must total 100." in bad.value.messages
+    assert "各项合计90分，须合计100分。" in bad.value.messages  # the UI language, zh-hans
     with pytest.raises(PermissionDenied):
         services.copy_score_sheet(actor=cast["police"], center=org.city)
     with pytest.raises(PermissionDenied):  # the default sheet is copied, never edited
@@ -167,8 +167,8 @@ def test_rules_are_validated(review: Any, cast: dict) -> None:
             actor=cast["supervisor"], campaign=review, rules={"random": "x", "colour": 1}
         )
     assert bad.value.message_dict["rules"] == [
-        "Unknown rules: colour.",
-        "“random” must be a whole number from 1 to 500.",
+        "未知的规则：colour。",
+        "“random”须为1至500之间的整数。",
     ]
     with pytest.raises(ValidationError):
         services.sample_cases(actor=cast["supervisor"], campaign=review, rules={})
@@ -202,8 +202,8 @@ def test_reviewers_are_center_staff_outside_the_department_or_outside_reviewers(
             actor=cast["supervisor"], sample=sampled, reviewers=[cast["head"], cast["outsider"]]
         )
     assert bad.value.message_dict["reviewers"] == [
-        "head works in the department under review.",
-        "outsider is neither staff of the campaign's center nor an outside reviewer.",
+        "head是被评查部门的人员（应当回避）。",
+        "outsider既不是本活动所属中心的工作人员，也不是外部评查人员。",
     ]
     services.assign_reviewers(
         actor=cast["supervisor"], sample=sampled, reviewers=[lawyer, cast["court"]]
@@ -244,10 +244,10 @@ def test_bad_scores_are_refused_with_a_message_per_item(
     messages = bad.value.message_dict["scores"]
     sheet = sheet_for(campaign)
     first = sheet.items.order_by("sort_order").first()
-    assert f"Item 1 ({first.criterion}): points must be between 0 and 8." in messages
-    assert "999999 is not an item of this score sheet." in messages
+    assert f"第1项（{first.criterion}）：得分须在0至8分之间。" in messages
+    assert "999999不是本评分表的评分项。" in messages
     third = sheet.items.get(pk=dropped["item"])
-    assert f"Item 3 ({third.criterion}) is not scored." in messages
+    assert f"第3项（{third.criterion}）未评分。" in messages
     assert len(messages) == 3
     assert not sampled.reviews.exists()
 
