@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import Center, Department
@@ -33,7 +34,8 @@ class CampaignKind(models.TextChoices):
 
 
 class CampaignState(models.TextChoices):
-    OPEN = "open", _("Running")
+    # "Running" alone is already an export job's state (正在生成): a context of its own.
+    OPEN = "open", pgettext_lazy("campaign state", "Running")
     CLOSED = "closed", _("Closed")
 
 

@@ -272,11 +272,15 @@ def campaign_summary(
         group_id=Coalesce("center_id", "department__center_id"),
         group_name=Coalesce("center__name", "department__center__name"),
     )
+    # A matter handed down to a center is the department's of its 包案 leader (by default the
+    # head of the case's lead department), so the department table counts every matter.
     by_department = _grouped(
-        matters.filter(department__isnull=False).order_by(),
+        matters.filter(
+            Q(department__isnull=False) | Q(leader__department__isnull=False)
+        ).order_by(),
         aggregates,
-        group_id=F("department_id"),
-        group_name=F("department__name"),
+        group_id=Coalesce("department_id", "leader__department_id"),
+        group_name=Coalesce("department__name", "leader__department__name"),
     )
     by_leader = _grouped(
         matters.order_by(),

@@ -608,7 +608,11 @@ def filtered_matters(
     if d.get("center"):
         qs = qs.filter(Q(center_id=d["center"]) | Q(department__center_id=d["center"]))
     if d.get("department"):
-        qs = qs.filter(department_id=d["department"])
+        # as the summary's by_department: the receiving department, else the 包案 leader's
+        qs = qs.filter(
+            Q(department_id=d["department"])
+            | Q(department__isnull=True, leader__department_id=d["department"])
+        )
     if d.get("leader"):
         qs = qs.filter(leader_id=d["leader"])
     if d.get("week"):

@@ -6,6 +6,8 @@ python scripts/po_tool.py add translations.json      # like import, but adds mis
                                                      # {"plural": msgid_plural, "msgstr": text}), under a
                                                      # file lock, and compiles the .mo (safe to run while
                                                      # others edit the catalogue; makemessages is not)
+
+A key "context\u0004msgid" (gettext's own separator) is the msgid in that context (pgettext).
 """
 
 from __future__ import annotations
@@ -73,9 +75,10 @@ def add(path: str) -> None:
         for msgid, value in data.items():
             # A plural entry is {"plural": msgid_plural, "msgstr": text} (zh has one form).
             plural = value.get("plural", "") if isinstance(value, dict) else ""
-            entry = by_id.get(("", msgid))
+            context, _sep, msgid = msgid.rpartition("\u0004")
+            entry = by_id.get((context, msgid))
             if entry is None:
-                entry = polib.POEntry(msgid=msgid, msgid_plural=plural)
+                entry = polib.POEntry(msgid=msgid, msgid_plural=plural, msgctxt=context or None)
                 po.append(entry)
                 added += 1
             else:
