@@ -86,9 +86,11 @@ def _fresh_shared_cache() -> None:
 
 @pytest.fixture
 def reference_data(db: None) -> None:
+    from campaigns.defaults import ensure_default_score_sheet
     from core.reference_data import ensure_reference_data
 
     ensure_reference_data()
+    ensure_default_score_sheet()
 
 
 @pytest.fixture

@@ -196,7 +196,7 @@ def _review(staffed: dict) -> Campaign:  # type: ignore[type-arg]
             actor=supervisor,
             campaign=campaign,
             username=REVIEWER_USERNAME,
-            full_name="人大代表 李明",
+            full_name="李明",
             kind="deputy",
             password=DEMO_PASSWORD,
         )
