@@ -20,6 +20,11 @@ NATIONAL_DEFAULTS: list[tuple[str, int, str, str, int]] = [
     ("re_review_decision", 30, "calendar", f"{ARTICLE}第三十六条", 0),
     # The supervisor sets the time limit on each order; this is only the default offered.
     ("supervision_order", 15, "calendar", "督办机关确定（默认期限）", 0),
+    # Judicial aid (关于建立完善国家司法救助制度的意见（试行）, 2014): decided within 10 working
+    # days of a complete application; paid within 10 working days of the approval (defaults an
+    # administrator may change per province).
+    ("aid_decision", 10, "working", "《关于建立完善国家司法救助制度的意见（试行）》", 0),
+    ("aid_payment", 10, "working", "《关于建立完善国家司法救助制度的意见（试行）》", 0),
 ]
 
 # step, role, days after the clock went overdue

@@ -108,7 +108,8 @@ class DeadlineKind(models.TextChoices):
     duties   SCREENING (15 days from registration, Art 22), ACCEPTANCE_NOTICE (15 days, Art 23),
              HANDLING (60 days from acceptance, +30 once, Art 34), REVIEW_DECISION and
              RE_REVIEW_DECISION (30 days from the request, Arts 35-36), SUPERVISION_ORDER
-             (set by the supervisor), EXTENSION (legacy, unused);
+             (set by the supervisor), AID_DECISION (10 working days from a complete judicial
+             aid application) and AID_PAYMENT (from its approval), EXTENSION (legacy, unused);
     windows  OBJECTION (the receiver's 5 working days to object, Art 23),
              REVIEW_REQUEST_WINDOW (the petitioner's 30 days from delivery of the written answer
              to ask for review or re-review, Arts 35-36), REVIEW_REQUEST (the older name of the
@@ -125,6 +126,10 @@ class DeadlineKind(models.TextChoices):
     RE_REVIEW_DECISION = "re_review_decision", _("Re-review decision")
     SUPERVISION_ORDER = "supervision_order", _("Supervision order response")
     EXTENSION = "extension", _("Extension")
+    # Judicial aid (司法救助, outreach): the organ decides within its time from a complete
+    # application, and pays within its time from the approval (rules as data, DeadlineRule).
+    AID_DECISION = "aid_decision", _("Judicial aid decision")
+    AID_PAYMENT = "aid_payment", _("Judicial aid payment")
 
     @property
     def category(self) -> DeadlineCategory:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("appeals.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("campaigns.api.urls")),
+    path("", include("outreach.api.urls")),
 ]

@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("appeals.urls")),
     path("", include("reports.urls")),
     path("", include("campaigns.urls")),
+    path("", include("outreach.urls")),
 ]
 
 # No URL serves MEDIA_ROOT, in any mode: attachments are read only through

@@ -118,6 +118,8 @@ class Petitioner(models.Model):
     )
     occupation = models.CharField(_("occupation"), max_length=50, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Asked at the desk: no text messages to this person (outreach's messages to the petitioner).
+    sms_opt_out = models.BooleanField(_("no text messages"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -391,6 +393,16 @@ class Visit(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # Received in person by a leader (a leader's reception day, 领导接访日; a tour's reception,
+    # 带案巡视): counted in the reports as visits received by leaders (by the head in person).
+    received_by_leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received in person by leader"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     submission_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False

@@ -43,6 +43,8 @@ def test_migration_seeded_the_national_default_rules():
         "review_window": (30, "calendar", 0),
         "review_decision": (30, "calendar", 0),
         "re_review_decision": (30, "calendar", 0),
+        "aid_decision": (10, "working", 0),
+        "aid_payment": (10, "working", 0),
         "supervision_order": (15, "calendar", 0),
     }
 

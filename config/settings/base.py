@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "appeals",
     "reports",
     "campaigns",
+    "outreach",
     "demo",
 ]
 

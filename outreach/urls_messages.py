@@ -1,0 +1,3 @@
+"""Placeholder: filled by the part that owns it."""
+
+urlpatterns: list = []
