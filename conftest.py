@@ -88,9 +88,13 @@ def _fresh_shared_cache() -> None:
 def reference_data(db: None) -> None:
     from campaigns.defaults import ensure_default_score_sheet
     from core.reference_data import ensure_reference_data
+    from outreach.defaults_aid import ensure_aid_defaults
+    from outreach.defaults_messages import ensure_message_templates
 
     ensure_reference_data()
     ensure_default_score_sheet()
+    ensure_aid_defaults()
+    ensure_message_templates()
 
 
 @pytest.fixture
