@@ -79,6 +79,15 @@ def encrypt(value: str) -> str:
     return fernet.encrypt(normalize(value).encode()).decode()
 
 
+def encrypt_text(value: str) -> str:
+    """Encrypt a free text as it is (no number normalisation): e.g. a message to a person
+    carrying their query code (outreach.Message.body_enc). Read back with ``decrypt``."""
+    if not value:
+        return ""
+    fernet, _ = _keys(settings.PII_KEY)
+    return fernet.encrypt(value.encode()).decode()
+
+
 def decrypt(token: str) -> str:
     if not token:
         return ""
