@@ -1,3 +1,3 @@
-"""Placeholder: filled by the part that owns it."""
+"""Judicial aid API (司法救助): filled in below."""
 
 urlpatterns: list = []
