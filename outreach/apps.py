@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class OutreachConfig(AppConfig):
     name = "outreach"
     verbose_name = _("outreach")
+
+    def ready(self) -> None:
+        # Tours carrying cases (E): the timeline's words for the tour's events.
+        from petitions.events import register_event_labels as register_tour_labels
+
+        from .services.tours import EVENT_LABELS as TOUR_EVENT_LABELS
+
+        register_tour_labels(TOUR_EVENT_LABELS)
