@@ -13,3 +13,8 @@ class OutreachConfig(AppConfig):
         from .services.tours import EVENT_LABELS as TOUR_EVENT_LABELS
 
         register_tour_labels(TOUR_EVENT_LABELS)
+
+        # Judicial aid (G): the timeline's words for each step of an application.
+        from .services.aid import EVENT_LABELS as AID_EVENT_LABELS
+
+        register_tour_labels(AID_EVENT_LABELS)
