@@ -7,6 +7,14 @@ class OutreachConfig(AppConfig):
     verbose_name = _("outreach")
 
     def ready(self) -> None:
+        from petitions.hooks import register_case_section
+
+        from .case_panel import outreach_case_section
+
+        # One card on the case page: tours, 下访 / 约访, judicial aid, messages (case_panel.py).
+        register_case_section(outreach_case_section)
+
+    def ready(self) -> None:
         # Tours carrying cases (E): the timeline's words for the tour's events.
         from petitions.events import register_event_labels as register_tour_labels
 

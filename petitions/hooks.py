@@ -14,11 +14,17 @@ them). An app registers its callables from its ``AppConfig.ready()``.
   Arts 35-37), as a queryset correlated on the outer case (``OuterRef("pk")``), e.g. appeals'
   Finality. Registration (petitions.services.register_case) wraps them in EXISTS in the query that
   reads the person's earlier cases on the matter, so a provider adds no query of its own.
+- Case page sections add a card to the case page (petitions.views.render_case_page), e.g.
+  outreach: the case's 下访, 约访, tours, judicial aid and messages. A provider takes the viewer,
+  the case and the page's shared ``petitions.actions.CasePage`` and returns a ``CaseSection``
+  (a template and its context; the template reads it as ``section``) or None when it has nothing
+  for this viewer. Keep it to a few narrow queries: the page's query count is tested.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,10 +37,20 @@ VisibilityProvider = Callable[[Sequence[int]], "QuerySet[Any]"]
 FinalMatterProvider = Callable[[], "QuerySet[Any]"]
 UserVisibilityProvider = Callable[[Any], "QuerySet[Any] | None"]
 
+
+@dataclass(frozen=True)
+class CaseSection:
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+CaseSectionProvider = Callable[[Any, "Case", Any], "CaseSection | None"]
+
 _warning_providers: list[WarningProvider] = []
 _visibility_providers: list[VisibilityProvider] = []
 _final_matter_providers: list[FinalMatterProvider] = []
 _user_visibility_providers: list[UserVisibilityProvider] = []
+_case_section_providers: list[CaseSectionProvider] = []
 
 
 def register_warning_provider(provider: WarningProvider) -> None:
@@ -71,3 +87,19 @@ def visibility_providers() -> tuple[VisibilityProvider, ...]:
 
 def final_matter_providers() -> tuple[FinalMatterProvider, ...]:
     return tuple(_final_matter_providers)
+
+
+def register_case_section(provider: CaseSectionProvider) -> None:
+    if provider not in _case_section_providers:
+        _case_section_providers.append(provider)
+
+
+def case_sections(user: Any, case: Case, page: Any) -> list[CaseSection]:
+    """The sections the registered providers offer this viewer on this case, in registration
+    order (``page`` is the render's petitions.actions.CasePage)."""
+    sections = []
+    for provider in _case_section_providers:
+        section = provider(user, case, page)
+        if section is not None:
+            sections.append(section)
+    return sections

@@ -48,6 +48,7 @@ from core.roles import PII_REVEAL_ROLES, Role
 from .actions import Action, CasePage, case_actions
 from .events import event_label
 from .forms import AttachmentForm, CaseFilterForm
+from .hooks import case_sections
 from .models import Attachment, Case, CasePetitioner, Channel, ContentCategory, PetitionerRole
 from .selectors import (
     attach_cached_relations,
@@ -457,6 +458,8 @@ def render_case_page(
         "can_act": can_act,
         "actions": allowed_actions(user, case, page),
         "case_page": page,
+        # Cards contributed by the apps above petitions (petitions.hooks), e.g. outreach.
+        "case_sections": case_sections(user, case, page),
         "may_add_attachment": may_add_attachment(user, case),
         "attachment_form": attachment_form or AttachmentForm(),
     }
