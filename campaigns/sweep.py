@@ -167,96 +167,153 @@ def parse_criteria(raw: object) -> SweepCriteria:
 # --- the query -----------------------------------------------------------------------------------
 
 
-def _conditions(criteria: SweepCriteria, now: datetime) -> dict[str, Q]:
-    """One condition on Case per stated criterion. Row conditions are plain columns; the others
-    are semi-joins that PostgreSQL runs set-based (hash or merge semi-joins in the AND mode,
-    hashed sub-plans in the OR mode)."""
+@dataclass(frozen=True)
+class _Criterion:
+    """One stated criterion as SQL. ``row`` is a condition on the case row alone (plain columns);
+    otherwise ``ids`` is an uncorrelated set of case ids (a semi-join, hashed or merged by
+    PostgreSQL, never probed per case) and ``flag`` the same test correlated on one case,
+    evaluated only for the rows returned (at most the cap) to say which criteria each met."""
+
+    row: Q | None = None
+    ids: QuerySet[Any] | None = None
+    flag: Q | Exists | None = None
+
+    def filter(self) -> Q:
+        return self.row if self.row is not None else Q(pk__in=self.ids)
+
+    def id_set(self) -> QuerySet[Any]:
+        if self.ids is not None:
+            return self.ids
+        return Case.objects.filter(self.row).values("pk")
+
+    def met(self) -> Q | Exists:
+        assert self.row is not None or self.flag is not None
+        return self.row if self.row is not None else self.flag  # type: ignore[return-value]
+
+
+def _newer_case(petitioner: str, after: str) -> Exists:
+    """A case of the same main petitioner registered after ``after`` (on the index
+    case_petitioner_reg_idx: main_petitioner, registered_at)."""
+    return Exists(
+        Case.objects.filter(
+            main_petitioner_id=OuterRef(petitioner), registered_at__gt=OuterRef(after)
+        )
+    )
+
+
+def _visit_after(case: str, after: str) -> Exists:
+    """A visit on the case after ``after``. Only repeat visits can be: a case's one first visit
+    (is_repeat false) is its registration, before any closure or finality; every later visit is
+    stored is_repeat (petitions.services.add_visit). Served by visit_repeat_case_at_idx."""
+    return Exists(
+        Visit.objects.filter(case_id=OuterRef(case), is_repeat=True, at__gt=OuterRef(after))
+    )
+
+
+def _criteria_sql(criteria: SweepCriteria, now: datetime) -> dict[str, _Criterion]:
     open_states = sorted(CaseState.open_states())
-    out: dict[str, Q] = {}
+    out: dict[str, _Criterion] = {}
     if criteria.open_days_over is not None:
-        out["open_days_over"] = Q(
-            state__in=open_states, registered_at__lt=now - timedelta(days=criteria.open_days_over)
+        out["open_days_over"] = _Criterion(
+            row=Q(
+                state__in=open_states,
+                registered_at__lt=now - timedelta(days=criteria.open_days_over),
+            )
         )
     if criteria.visits_at_least is not None:
-        recent = (
-            Visit.objects.filter(at__gte=now - timedelta(days=VISIT_WINDOW_DAYS))
+        k = criteria.visits_at_least
+        since = now - timedelta(days=VISIT_WINDOW_DAYS)
+        out["visits_at_least"] = _Criterion(
+            ids=Visit.objects.filter(at__gte=since)
             .values("case_id")
             .annotate(n=Count("*"))
-            .filter(n__gte=criteria.visits_at_least)
-            .values("case_id")
+            .filter(n__gte=k)
+            .values("case_id"),
+            # the k-th visit of the window exists (OFFSET k-1 LIMIT 1 on visit_case_at_idx)
+            flag=Exists(
+                Visit.objects.filter(case_id=OuterRef("pk"), at__gte=since).order_by()[k - 1 : k]
+            ),
         )
-        out["visits_at_least"] = Q(pk__in=recent)
     if criteria.group:
-        out["group"] = Q(is_group=True)
+        out["group"] = _Criterion(row=Q(is_group=True))
     if criteria.skip_level:
-        out["skip_level"] = Q(is_skip_level=True)
+        out["skip_level"] = _Criterion(row=Q(is_skip_level=True))
     if criteria.repeat_after_closure:
-        out["repeat_after_closure"] = Q(closed_at__isnull=False) & (
-            Q(pk__in=Visit.objects.filter(at__gt=F("case__closed_at")).values("case_id"))
-            | Q(
-                Exists(
-                    Case.objects.filter(
-                        main_petitioner_id=OuterRef("main_petitioner_id"),
-                        registered_at__gt=OuterRef("closed_at"),
-                    )
-                )
-            )
+        # Two sets in one IN (UNION ALL): an OR of two EXISTS would be probed case by case.
+        visited = Visit.objects.filter(is_repeat=True, at__gt=F("case__closed_at")).values(
+            "case_id"
+        )
+        came_back = Case.objects.filter(
+            Q(closed_at__isnull=False), _newer_case("main_petitioner_id", "closed_at")
+        ).values("pk")
+        out["repeat_after_closure"] = _Criterion(
+            ids=visited.union(came_back, all=True),
+            flag=Q(closed_at__isnull=False)
+            & (_visit_after("pk", "closed_at") | _newer_case("main_petitioner_id", "closed_at")),
         )
     if criteria.final_returning:
         # appeals' Finality carries the moment the matter became final, which this criterion
         # needs (petitions.hooks' final-matter providers say only whether it is final). Lawful
-        # termination writes a Finality row too (reason "terminated"). Driven from the Finality
-        # rows, which are few, so the probes below run once per final matter, not per case.
-        returning = Finality.objects.filter(
-            Exists(Visit.objects.filter(case_id=OuterRef("case_id"), at__gt=OuterRef("final_at")))
-            | Exists(
-                Case.objects.filter(
-                    main_petitioner_id=OuterRef("case__main_petitioner_id"),
-                    registered_at__gt=OuterRef("final_at"),
-                )
-            )
+        # termination writes a Finality row too (reason "terminated").
+        final_visited = Finality.objects.filter(_visit_after("case_id", "final_at")).values(
+            "case_id"
+        )
+        final_came_back = Finality.objects.filter(
+            _newer_case("case__main_petitioner_id", "final_at")
         ).values("case_id")
-        out["final_returning"] = Q(pk__in=returning)
+        out["final_returning"] = _Criterion(
+            ids=final_visited.union(final_came_back, all=True),
+            flag=Exists(
+                Finality.objects.filter(case_id=OuterRef("pk")).filter(
+                    _visit_after("case_id", "final_at")
+                    | _newer_case("case__main_petitioner_id", "final_at")
+                )
+            ),
+        )
     if criteria.overdue:
         # Case.next_due_at is the earliest running duty's due time (clocks.deadlines
         # refresh_case_next_due): past it, a duty is overdue. A range scan on case_next_due_idx.
-        out["overdue"] = Q(state__in=open_states, next_due_at__lt=now)
+        out["overdue"] = _Criterion(row=Q(state__in=open_states, next_due_at__lt=now))
     if criteria.dissatisfied:
+        # The evaluation that counts is the case's latest (closure.selectors.evaluation_for),
+        # leaving out what counting_evaluations leaves out.
+        unhappy = Q(center_rating=Rating.DISSATISFIED) | Q(department_rating=Rating.DISSATISFIED)
         later = counting_evaluations(
             Evaluation.objects.filter(case_id=OuterRef("case_id")).filter(
                 Q(evaluated_at__gt=OuterRef("evaluated_at"))
                 | Q(evaluated_at=OuterRef("evaluated_at"), pk__gt=OuterRef("pk"))
             )
         )
-        latest_dissatisfied = (
-            counting_evaluations(Evaluation.objects.all())
-            .filter(Q(center_rating=Rating.DISSATISFIED) | Q(department_rating=Rating.DISSATISFIED))
-            .filter(~Exists(later))
-            .values("case_id")
+        latest_unhappy = counting_evaluations(Evaluation.objects.all()).filter(
+            unhappy, ~Exists(later)
         )
-        out["dissatisfied"] = Q(pk__in=latest_dissatisfied)
+        out["dissatisfied"] = _Criterion(
+            ids=latest_unhappy.values("case_id"),
+            flag=Exists(latest_unhappy.filter(case_id=OuterRef("pk"))),
+        )
     return out
 
 
 def sweep_queryset(
     *, center_ids: list[int], criteria: SweepCriteria, now: datetime
 ) -> QuerySet[Case]:
-    """The cases of ``center_ids`` that meet ``criteria``, oldest registration first, with, in the
-    OR mode, one ``met_<criterion>`` flag per
-    stated criterion."""
-    conditions = _conditions(criteria, now)
+    """The cases of ``center_ids`` that meet ``criteria``, oldest registration first; in the OR
+    mode with one ``met_<criterion>`` flag per stated criterion.
+
+    AND: every criterion filters (columns, or ``id IN (set)``: semi-joins). OR: one
+    ``id IN (set UNION ALL set ...)`` filters, and the flags say which criteria each row met."""
+    parts = _criteria_sql(criteria, now)
     qs = Case.objects.filter(center_id__in=center_ids)
     if criteria.match == "all":
-        for condition in conditions.values():
-            qs = qs.filter(condition)
+        for part in parts.values():
+            qs = qs.filter(part.filter())
     else:
-        either = Q()
-        for condition in conditions.values():
-            either |= condition
-        qs = qs.filter(either).annotate(
+        sets = [part.id_set() for part in parts.values()]
+        either = sets[0].union(*sets[1:], all=True) if len(sets) > 1 else sets[0]
+        qs = qs.filter(pk__in=either).annotate(
             **{
-                f"met_{name}": ExpressionWrapper(condition, output_field=BooleanField())
-                for name, condition in conditions.items()
+                f"met_{name}": ExpressionWrapper(part.met(), output_field=BooleanField())
+                for name, part in parts.items()
             }
         )
     return qs.order_by("registered_at", "pk")

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
 
 
-def visit(case: Case, at: datetime, cast: dict[str, Any]) -> Visit:
+def visit(case: Case, at: datetime, cast: dict[str, Any], *, first: bool = False) -> Visit:
     return Visit.objects.create(
         case=case,
         petitioner=case.main_petitioner,
@@ -39,6 +39,8 @@ def visit(case: Case, at: datetime, cast: dict[str, Any]) -> Visit:
         channel=Channel.objects.get(code="t-cmp-visit"),
         at=at,
         received_by=cast["reception"],
+        # every visit after a case's first is a repeat visit (petitions.services.add_visit)
+        is_repeat=not first,
     )
 
 
