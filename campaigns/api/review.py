@@ -165,7 +165,7 @@ class DecisionInput(serializers.Serializer):
     expected_version = serializers.IntegerField(required=False, min_value=1)
 
 
-class FindingInput(serializers.Serializer):
+class ReviewFindingInput(serializers.Serializer):
     finding = serializers.CharField(allow_blank=True)
     measures = serializers.CharField(required=False, allow_blank=True, default="")
     department = serializers.PrimaryKeyRelatedField(
@@ -176,7 +176,7 @@ class FindingInput(serializers.Serializer):
     )
 
 
-class BulletinInput(serializers.Serializer):
+class ReviewBulletinInput(serializers.Serializer):
     title = serializers.CharField(allow_blank=True)
     body = serializers.CharField(allow_blank=True)
     cases = serializers.ListField(child=serializers.IntegerField(), required=False)
@@ -475,13 +475,13 @@ class FindingView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Open a 责任倒查 finding from a review (through supervision)",
-        request=FindingInput,
+        request=ReviewFindingInput,
         responses={201: OpenApiResponse(description="{id, case, department, officer}"), **ERRORS},
     )
     def post(self, request: Request, rid: int) -> Response:
         user = actor_of(request)
         review = get_review_for(user, rid)
-        attrs = _valid(FindingInput, request)
+        attrs = _valid(ReviewFindingInput, request)
         finding = services.open_finding_from_review(
             actor=user,
             review=review,
@@ -507,13 +507,13 @@ class BulletinView(APIView):
         summary="Put the review's findings into a 通报 (through supervision)",
         description="Names the departments of the given sampled cases (by default the cases "
         "whose score is 不合格).",
-        request=BulletinInput,
+        request=ReviewBulletinInput,
         responses={201: OpenApiResponse(description="{id, departments, cases}"), **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         user = actor_of(request)
         campaign = get_campaign_for(user, pk)
-        attrs = _valid(BulletinInput, request)
+        attrs = _valid(ReviewBulletinInput, request)
         samples = None
         if attrs.get("cases"):
             samples = list(samples_of(campaign).filter(case_id__in=attrs["cases"]))

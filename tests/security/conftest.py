@@ -89,6 +89,92 @@ def _attach(actor: User, case: Case) -> None:
     )
 
 
+def _campaigns(org: Org, c: dict[str, User], city: Target, handling: Case, replied: Case) -> None:
+    """The city's campaigns (issue 19): a backlog campaign with a matter on the case in handling
+    (handed to the police department) and a sweep candidate, a quality review with the replied
+    case sampled and scored, and the city's own score sheet. Their names are secrets too."""
+    from campaigns.models import CampaignKind, SampledCase, SweepCandidate
+    from campaigns.services import (
+        assign_reviewers,
+        copy_score_sheet,
+        create_campaign,
+        hand_down_matter,
+        submit_review,
+    )
+    from campaigns.services.review import sheet_for
+
+    today = timezone.localdate()
+    name = f"{SECRET_REQUEST}专项市"
+    campaign = create_campaign(
+        actor=c["supervisor"],
+        name=name,
+        kind=CampaignKind.BACKLOG,
+        center=org.city,
+        starts_on=today - timedelta(days=1),
+        ends_on=today + timedelta(days=60),
+    )
+    matter = hand_down_matter(
+        actor=c["supervisor"],
+        campaign=campaign,
+        case=handling,
+        department=org.dept(org.city, DepartmentKind.POLICE),
+        due_on=today + timedelta(days=30),
+        target_result="化解",
+    )
+    candidate = SweepCandidate.objects.create(campaign=campaign, case=handling, criteria_met=[])
+    own_sheet = copy_score_sheet(actor=c["supervisor"], center=org.city)
+    review = create_campaign(
+        actor=c["supervisor"],
+        name=f"{SECRET_REQUEST}评查市",
+        kind=CampaignKind.QUALITY_REVIEW,
+        center=org.city,
+        starts_on=today - timedelta(days=30),
+        ends_on=today + timedelta(days=30),
+    )
+    sample = SampledCase.objects.create(
+        campaign=review,
+        case=replied,
+        rule="random",
+        department=org.dept(org.city, DepartmentKind.POLICE),
+    )
+    assign_reviewers(actor=c["supervisor"], sample=sample, reviewers=[c["supervisor"]])
+    sheet = sheet_for(review)
+    assert sheet is not None
+    scored = submit_review(
+        actor=c["supervisor"],
+        campaign=review,
+        case=replied,
+        scores=[{"item": i.pk, "points": i.points, "note": ""} for i in sheet.items.all()],
+    )
+    city.ids.update(
+        campaign=campaign.pk,
+        matter=matter.pk,
+        candidate=candidate.pk,
+        review_campaign=review.pk,
+        case_review=scored.pk,
+        score_sheet=own_sheet.pk,
+    )
+    city.secrets += (name, f"{SECRET_REQUEST}评查市")
+
+
+def _county_campaign(org: Org, c: dict[str, User], county: Target) -> None:
+    """A campaign the city opened for the county (its own center), for the county's outsiders."""
+    from campaigns.models import CampaignKind
+    from campaigns.services import create_campaign
+
+    today = timezone.localdate()
+    campaign = create_campaign(
+        actor=c["supervisor"],
+        name=f"{SECRET_REQUEST}专项县",
+        kind=CampaignKind.BACKLOG,
+        center=org.county_a,
+        starts_on=today,
+        ends_on=today + timedelta(days=60),
+    )
+    county.ids["campaign"] = campaign.pk
+    county.secrets += (f"{SECRET_REQUEST}专项县",)
+
+
 def build_world(org: Org, cast: dict[str, User]) -> World:
     from appeals.services import request_review
     from reports.services import issue_suggestion, start_export
@@ -154,6 +240,7 @@ def build_world(org: Org, cast: dict[str, User]) -> World:
         cases=[handling],
     )
     city.ids["suggestion"] = suggestion.pk
+    _campaigns(org, c, city, handling, replied.case)
 
     # County A: registered and in handling at the county police.
     county_case, county_person = _secret_case(c["county_reception"], "县")
@@ -166,6 +253,7 @@ def build_world(org: Org, cast: dict[str, User]) -> World:
     )
     county = _target(county_case, county_person, "县")
     county.ids["staff"] = c["county_police"].pk
+    _county_campaign(org, c, county)
 
     # Another province: registered only.
     other_case, other_person = _secret_case(c["outsider"], "外")
