@@ -26,6 +26,7 @@ from clocks.models import Deadline, DeadlineKind
 from core.errors import DomainError, PermissionDenied, StaleState
 from core.models import User
 from core.roles import Role
+from petitions.hooks import notify_petitioner
 from petitions.models import Attachment, AttachmentKind, Case, CaseEvent
 from petitions.selectors import can_act_on
 from petitions.services import (
@@ -463,6 +464,16 @@ def deliver_reply(
         token = _fresh_token(link)
         link.expires_at = evaluation_due_at(reply)
         link.save()
+        # The reply is ready: a text message to the petitioner with the live link, which goes
+        # to them only (a secret: the timeline's copy of the message has it masked).
+        notify_petitioner(
+            "reply_ready",
+            case=locked,
+            petitioner=locked.main_petitioner,
+            context={},
+            secrets={"evaluation_link": evaluation_path(locked.pk, token)},
+            key=f"reply_ready:{reply.pk}",
+        )
     _sync(case, locked)
     return Delivery(reply=reply, evaluation_path=evaluation_path(locked.pk, token))
 

@@ -14,7 +14,21 @@ class OutreachConfig(AppConfig):
         # One card on the case page: tours, 下访 / 约访, judicial aid, messages (case_panel.py).
         register_case_section(outreach_case_section)
 
-    def ready(self) -> None:
+        # Messages to the petitioner (H): the lower apps' notices become text messages, and the
+        # timeline's words for a message sent or given up.
+        from petitions.events import register_event_labels
+        from petitions.hooks import register_petitioner_notice_listener
+
+        from .services.messages import petitioner_notice_listener
+
+        register_petitioner_notice_listener(petitioner_notice_listener)
+        register_event_labels(
+            {
+                "message_sent": _("Text message sent to the petitioner"),
+                "message_failed": _("Text message could not be sent"),
+            }
+        )
+
         # Tours carrying cases (E): the timeline's words for the tour's events.
         from petitions.events import register_event_labels as register_tour_labels
 

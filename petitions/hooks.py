@@ -103,3 +103,32 @@ def case_sections(user: Any, case: Case, page: Any) -> list[CaseSection]:
         if section is not None:
             sections.append(section)
     return sections
+
+
+# --- notices to the petitioner ----------------------------------------------------------------------
+# Petitions, routing and closure tell the person of a step (the receipt, the assignment, the reply
+# ready) through ``notify_petitioner``; outreach registers the listener that queues a text message
+# (outreach.services.messages.queue_message). Called inside the step's transaction; ``secrets``
+# (a query code, an evaluation link) go only to the person, never into a shown or logged copy;
+# ``key`` makes the notice once per cause.
+
+PetitionerNoticeListener = Callable[..., Any]
+_petitioner_notice_listeners: list[PetitionerNoticeListener] = []
+
+
+def register_petitioner_notice_listener(listener: PetitionerNoticeListener) -> None:
+    if listener not in _petitioner_notice_listeners:
+        _petitioner_notice_listeners.append(listener)
+
+
+def notify_petitioner(
+    kind: str,
+    *,
+    case: Case | None,
+    petitioner: Petitioner,
+    context: dict[str, Any],
+    secrets: dict[str, Any] | None = None,
+    key: str,
+) -> None:
+    for listener in _petitioner_notice_listeners:
+        listener(kind, case=case, petitioner=petitioner, context=context, secrets=secrets, key=key)

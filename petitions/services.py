@@ -1003,6 +1003,16 @@ def register_case(
             data=event_data,
         )
         on_commit_event(event)
+        # The receipt by text message: the case number and the query code (a secret, only in
+        # the message the person receives; outreach queues it, once per case).
+        hooks.notify_petitioner(
+            "receipt",
+            case=case,
+            petitioner=petitioner,
+            context={"center": center.name},
+            secrets={"query_code": code},
+            key=f"receipt:{case.pk}",
+        )
     # What the response shows, from memory (no re-read): the links with their people, the
     # attachments, the center.
     case._prefetched_objects_cache = {  # type: ignore[attr-defined]

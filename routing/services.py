@@ -22,6 +22,7 @@ from clocks.models import Deadline, DeadlineKind
 from core.errors import DomainError, PermissionDenied
 from core.models import Center, Department, User
 from core.roles import Role
+from petitions.hooks import notify_petitioner
 from petitions.models import Case
 from petitions.selectors import can_act_on
 from petitions.services import record_event, transition_case
@@ -377,7 +378,7 @@ def assign_case(
             data={"lead": lead.department.pk, "assisting": [a.department.pk for a in assisting]},
         )
         _meet_screening(locked, now)
-        return _create_assignments(
+        made = _create_assignments(
             case=locked,
             lead=lead,
             assisting=assisting,
@@ -385,6 +386,19 @@ def assign_case(
             instructions=instructions,
             now=now,
         )
+        # The petitioner hears which organ handles the case and by when (a text message, queued
+        # in this transaction by outreach; once per lead assignment).
+        notify_petitioner(
+            "assignment",
+            case=locked,
+            petitioner=locked.main_petitioner,
+            context={
+                "department": lead.department.name,
+                "due_date": timezone.localdate(lead.due_at),
+            },
+            key=f"assignment:{made[0].pk}",
+        )
+        return made
 
 
 def _cancel_active_assignments(case: Case, actor: User, now: datetime) -> int:

@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -259,7 +260,29 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "report-counters": {"task": "reports.tasks.refresh_report_counters", "schedule": 21600.0},
     # Campaign matters' progress reports: due soon, overdue, escalated (campaigns.tasks).
     "campaign-progress": {"task": "campaigns.tasks.sweep_matter_progress", "schedule": 3600.0},
+    # Messages to petitioners: queued ones not sent yet (kicked after commit; this is the net).
+    "send-messages": {"task": "outreach.tasks.send_messages", "schedule": 60.0},
+    # Messages to petitioners: the review window's last week (once per window), in the morning.
+    "review-window-messages": {
+        "task": "outreach.tasks.queue_review_window_messages",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
+
+# Text messages to petitioners (outreach.sms): the gateway class, the HTTP gateway's address and
+# token (production), the file backend's folder (make run, tests), and the sender's batch size,
+# attempts (backoff 1, 2, 4 ... minutes) and claim lease (seconds a claimed batch is held before
+# another worker may take it again: longer than a batch's sends take).
+SMS_BACKEND = env.str("SMS_BACKEND", "outreach.sms.filebased.FileBackend")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT = env.int("SMS_GATEWAY_TIMEOUT", 10)
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+# The site's public address, before the paths of links sent by message (the evaluation page).
+SMS_LINK_BASE_URL = env.str("SMS_LINK_BASE_URL", "http://localhost:8000")
+SMS_BATCH_SIZE = env.int("SMS_BATCH_SIZE", 50)
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", 6)
+SMS_CLAIM_LEASE_SECONDS = env.int("SMS_CLAIM_LEASE_SECONDS", 300)
 
 _email_backend = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 _email_options: dict[str, object] = {}
