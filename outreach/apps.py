@@ -14,6 +14,13 @@ class OutreachConfig(AppConfig):
         # One card on the case page: tours, 下访 / 约访, judicial aid, messages (case_panel.py).
         register_case_section(outreach_case_section)
 
+        # 下访 and 约访 (F): the timeline's words for the visits and appointments.
+        from petitions.events import register_event_labels as register_visit_labels
+
+        from .services.visits import EVENT_LABELS as VISIT_EVENT_LABELS
+
+        register_visit_labels(VISIT_EVENT_LABELS)
+
         # Messages to the petitioner (H): the lower apps' notices become text messages, and the
         # timeline's words for a message sent or given up.
         from petitions.events import register_event_labels

@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # database room for the desks. The worker-kill fault test uses both to stop a worker mid-sweep.
 SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", 20_000)
 SWEEP_BATCH_PAUSE_MS = env.int("SWEEP_BATCH_PAUSE_MS", 0)
+# Task modules autodiscovery (``<app>.tasks``) does not find.
+CELERY_IMPORTS = ("outreach.tasks_visits",)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "deadline-checks": {"task": "clocks.tasks.run_deadline_checks", "schedule": 300.0},
     "deliver-notifications": {
@@ -262,6 +264,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "campaign-progress": {"task": "campaigns.tasks.sweep_matter_progress", "schedule": 3600.0},
     # Messages to petitioners: queued ones not sent yet (kicked after commit; this is the net).
     "send-messages": {"task": "outreach.tasks.send_messages", "schedule": 60.0},
+    # 约访: the officers reminded of an appointment within the next day (outreach.tasks_visits).
+    "appointment-reminders": {
+        "task": "outreach.tasks_visits.remind_appointments",
+        "schedule": 900.0,
+    },
     # Messages to petitioners: the review window's last week (once per window), in the morning.
     "review-window-messages": {
         "task": "outreach.tasks.queue_review_window_messages",
