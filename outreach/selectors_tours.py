@@ -234,3 +234,9 @@ def counts(
         "instructions": int(row["n"] or 0),
         "instructions_met": int(row["met"] or 0),
     }
+
+
+def case_panel_context(user: User, case: Case, page: Any) -> dict[str, Any]:
+    """The case page's outreach card (outreach.case_panel): the tours carrying this case that the
+    viewer may see. One query."""
+    return {"tours": tours_carrying(user, case)}

@@ -55,6 +55,7 @@ __all__ = [
     "record_meeting",
     "record_reception",
     "remove_tour_case",
+    "touring_center",
     "update_tour",
 ]
 
@@ -117,7 +118,7 @@ def _lock_tour(tour: Tour) -> Tour:
     return Tour.objects.select_for_update().get(pk=tour.pk)
 
 
-def _touring_center(actor: User) -> Center:
+def touring_center(actor: User) -> Center:
     """The actor's center, which tours (a supervisor or leader of a center with centers below)."""
     if not actor.is_superuser and not actor.has_role(*MANAGING_ROLES):
         raise PermissionDenied(_("Tours are planned by supervisors and leaders."))
@@ -284,7 +285,7 @@ def plan_tour(
     """Plan a tour of ``target_center`` (a center below the actor's) carrying ``cases`` (open
     cases of its subtree) and the cases of ``matters`` (a campaign's backlog). A resubmitted form
     (same ``submission_key``) returns the tour the first one planned."""
-    center = _touring_center(actor)
+    center = touring_center(actor)
     if not actor.is_superuser and (
         target_center.pk == center.pk or target_center.pk not in subtree_ids(center)
     ):

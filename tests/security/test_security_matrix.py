@@ -275,6 +275,25 @@ ENTRIES: dict[str, Entry] = {
     "campaigns:review_decide": obj(rid="case_review"),
     "campaigns:review_finding": obj(rid="case_review"),
     "campaigns:reviewer_home": LIST,
+    # tours carrying cases (outreach.views_tours, outreach.api.tours): the tour is the object
+    "outreach:tours": LIST,
+    "outreach:tour_plan": LIST,  # supervisors and leaders of a center with centers below; else 403
+    "outreach:tour": obj(pk="tour"),
+    "outreach:tour_add_cases": obj(pk="tour"),
+    "outreach:tour_remove_case": obj(pk="tour", case_id="case"),
+    "outreach:tour_finding": obj(pk="tour", case_id="case"),
+    "outreach:tour_reception": obj(pk="tour"),
+    "outreach:tour_meeting": obj(pk="tour"),
+    "outreach:tour_report": obj(pk="tour"),
+    "outreach:tour_report_pdf": obj(pk="tour"),
+    "api:tour-list": LIST,
+    "api:tour-detail": obj(pk="tour"),
+    "api:tour-cases": obj(pk="tour"),
+    "api:tour-case": obj(pk="tour", case_id="case"),
+    "api:tour-finding": obj(pk="tour", case_id="case"),
+    "api:tour-receptions": obj(pk="tour"),
+    "api:tour-meetings": obj(pk="tour"),
+    "api:tour-report": obj(pk="tour"),
 }
 
 # Who is outside each target's scope.
