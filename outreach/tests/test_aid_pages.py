@@ -233,3 +233,18 @@ def test_days_to_decide_hand_counted(handling_case, cast, people, org):
     )
     assert got["mean_days_to_decide"] == 3.8  # (2 + 5.5) / 2 = 3.75
     assert got["median_days_to_decide"] == 3.8
+
+
+def test_aid_granted_shows_on_the_campaigns_matter(city_handling_case, cast, campaign, make_matter):
+    case = city_handling_case
+    application = apply(cast["reception"], case, "9000")
+    complete(cast["reception"], application)
+    answer_all(cast["head"], application)
+    decide(cast["head"], application, amount="5000")
+    matter = make_matter(campaign, case=case)
+    page = login(cast["supervisor"]).get(reverse("campaigns:matter", args=[campaign.pk, matter.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="matter-aid"' in html
+    assert html.count('data-testid="matter-aid-row"') == 1
+    assert "<strong>5000.00</strong>" in html
