@@ -3,11 +3,12 @@ PostgreSQL server and machine (issue 10). Writes bench/results/<date>-<N>.json (
 versions, every figure) and bench/results/<date>-<N>.md (the tables), N = the number of cases.
 
     DATABASE_URL=postgres://... python bench/run_all.py --cases 100000 [--sweep-items 10000]
-        [--rounds 3] [--skip intake,pages,sweep,reports,peer]
+        [--rounds 3] [--skip intake,pages,sweep,reports,campaigns,peer]
 
 Stages (each a child process, its own bench database derived from DATABASE_URL's server):
 intake (fills petition_bench; lookup, registration, list pages), pages (inbox, triage, dashboard),
-reports, sweep (petition_bench_sweep: N open clocks, N/10 going overdue), peer (django-helpdesk
+reports, sweep (petition_bench_sweep: N open clocks, N/10 going overdue), campaigns (the
+campaign sweep's one query, several criteria, over all N cases), peer (django-helpdesk
 2.6.1 beside our sweep, inbox and registration, interleaved rounds). A failing stage is recorded
 and the others still run. Wall-clock figures on a shared machine are noisy: every row carries the
 load average, and the CPU ms/call and query counts are the steadier evidence.
@@ -29,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-STAGES = ("intake", "pages", "reports", "sweep", "peer")
+STAGES = ("intake", "pages", "reports", "sweep", "campaigns", "peer")
 
 
 def log(message: str) -> None:
@@ -96,6 +97,9 @@ def stage_commands(args: argparse.Namespace) -> dict[str, list[str]]:
         "sweep": [
             PY, "bench/bench_sweep.py", "--cases", n,
             "--changed", str(max(1, args.cases // 10)), "--no-write",
+        ],
+        "campaigns": [
+            PY, "bench/bench_campaigns.py", "--iterations", "10", "--warmup", "1",
         ],
         "peer": [
             PY, "bench/bench_peer.py", "--cases", n,
