@@ -43,6 +43,12 @@ NAV_ITEMS: list[tuple[str, Any, frozenset[str]]] = [
     ("campaigns:list", _("Campaigns"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.HEAD})),
     # an outside reviewer's (人大代表, 政协委员, lawyer) landing page: the cases to score
     ("campaigns:reviewer_home", _("My review tasks"), frozenset({Role.REVIEWER})),
+    # leaders' reception days (领导接访日): kept by the center's office, read by its leaders
+    (
+        "outreach:my_reception_days",
+        _("Reception days"),
+        frozenset({Role.SUPERVISOR, Role.LEADER, Role.HEAD, Role.ADMIN}),
+    ),
     ("reports:index", _("Reports"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.ARCHIVIST})),
     # a department head answers the center's law-enforcement suggestions (reports/)
     ("reports:suggestions", _("Law-enforcement suggestions"), frozenset({Role.HEAD})),

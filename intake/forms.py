@@ -429,6 +429,23 @@ class RegistrationForm(forms.Form):
 
     # --- helpers for the view and the template ---
 
+    def offer_leaders(self, duties: Sequence[Any]) -> None:
+        """On a reception day (领导接访日), the choice of which of today's scheduled leaders
+        received the visit in person (intake.LeaderDuty rows with their leader)."""
+        if not duties:
+            return
+        self.duty_leaders = {str(d.leader_id): d.leader for d in duties}
+        self.fields["received_by_leader"] = forms.ChoiceField(
+            label=_("Received in person by the leader on duty"),
+            required=False,
+            choices=[("", _("— no —"))] + [(str(d.leader_id), str(d.leader)) for d in duties],
+        )
+
+    def receiving_leader(self) -> Any:
+        """The leader chosen above (a User), or None."""
+        chosen = (self.cleaned_data.get("received_by_leader") or "") if self.is_bound else ""
+        return getattr(self, "duty_leaders", {}).get(chosen)
+
     @property
     def is_new_person(self) -> bool:
         return self.petitioner is None

@@ -61,6 +61,7 @@ from .forms import (
     RegistrationForm,
     RepresentativeFormSet,
 )
+from .models import LeaderDuty
 from .selectors import (
     CASES_SHOWN,
     PetitionerFile,
@@ -68,7 +69,6 @@ from .selectors import (
     case_registered_with_key,
     find_petitioners,
     get_petitioner_for,
-    leader_on_duty,
     petitioner_file,
 )
 
@@ -204,6 +204,7 @@ def _register(request: HttpRequest, user: User) -> HttpResponse:
         open_cases=open_cases,
         own_center_id=user.center_id,
     )
+    form.offer_leaders(_duties_today(user))
     reps = RepresentativeFormSet(request.POST, prefix=REPS_PREFIX)
     lookup = LookupForm()
 
@@ -370,7 +371,7 @@ def _record_repeat(
     }
     try:
         if user.is_superuser or case.center_id == user.center_id:
-            record_repeat_visit(**visit)
+            record_repeat_visit(**visit, received_by_leader=form.receiving_leader())
         else:
             # Another center's case is read-only here: that center is told of the visit.
             report_visit_to_case_center(**visit)
@@ -446,6 +447,7 @@ def _register_new_case(
                 open_cases=open_cases,
                 petitioner_is_new=person_is_new,
                 with_warnings=False,  # the desk shows them on the person's file, not after
+                received_by_leader=form.receiving_leader(),
             )
             if registration.created and d.get("answered_on_spot"):
                 answer_on_spot(actor=user, case=registration.case, answer=d["answer"])
@@ -550,6 +552,9 @@ def _render_desk(
             or headcount >= GROUP_VISIT_HEADCOUNT
         )
     today = timezone.localdate()
+    duties = _duties_today(user)
+    if form is not None and "received_by_leader" not in form.fields:
+        form.offer_leaders(duties)
     context = {
         "lookup": lookup,
         "file": file,
@@ -557,13 +562,26 @@ def _render_desk(
         "reps": reps,
         "matches": matches or [],
         "not_found": not_found,
-        "duty": leader_on_duty(user.center, today),
+        "duty": duties[0] if duties else None,
+        "duties": duties,
         "today": today,
         "reps_open": reps_open,
         "group_headcount": GROUP_VISIT_HEADCOUNT,
         "history_url": _history_url(request, file, form),
     }
     return render(request, "intake/desk.html", context)
+
+
+def _duties_today(user: User) -> list[LeaderDuty]:
+    """Today's leaders receiving at the user's center (领导接访日), by time: the banner and the
+    form's choice of who received the visit in person."""
+    if user.center_id is None:
+        return []
+    return list(
+        LeaderDuty.objects.filter(center_id=user.center_id, date=timezone.localdate())
+        .select_related("leader")
+        .order_by("starts_at", "pk")
+    )
 
 
 def _history_url(

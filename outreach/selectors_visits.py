@@ -73,12 +73,18 @@ def case_panel_context(user: User, case: Case, page: Any) -> dict[str, Any]:
         .select_related("received_by_leader")
         .order_by("at", "pk")
     )
-    return {
+    may_record = may_record_outreach(user, case)
+    context: dict[str, Any] = {
         "home_visits": [r for r in rows if r.kind == OutreachKind.HOME_VISIT],
         "appointments": [r for r in rows if r.kind == OutreachKind.APPOINTMENT],
         "received": received,
-        "may_record": may_record_outreach(user, case),
+        "may_record": may_record,
     }
+    if may_record:
+        from .views_visits import panel_forms
+
+        context.update(panel_forms(case))
+    return context
 
 
 def visits_by_leader(leader: User, *, limit: int = LEADER_PAGE_ROWS) -> dict[str, Any]:

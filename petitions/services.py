@@ -785,6 +785,7 @@ def register_case(
     petitioner_is_new: bool = False,
     with_warnings: bool = True,
     at: datetime | None = None,
+    received_by_leader: User | None = None,
 ) -> Registration:
     """Register a new case at the actor's center (intake), with its first visit.
 
@@ -952,6 +953,7 @@ def register_case(
                 else ""
             ),
             received_by=actor,
+            received_by_leader=_receiving_leader(received_by_leader),
         )
         visit._history_user = actor  # type: ignore[attr-defined]
         visit.save()
@@ -1161,6 +1163,15 @@ def registration_warnings(
     return warnings
 
 
+def _receiving_leader(leader: User | None) -> User | None:
+    """A visit received in person by a leader (领导接访日) names a leader or a department head
+    (the head of an organ). Which leaders receive today is the desk's schedule (intake), which
+    offers only those."""
+    if leader is not None and not leader.has_role(Role.LEADER, Role.HEAD):
+        raise ValidationError({"received_by_leader": [_("Choose a leader or department head.")]})
+    return leader
+
+
 def record_repeat_visit(
     *,
     actor: User,
@@ -1171,8 +1182,10 @@ def record_repeat_visit(
     notes: str = "",
     submission_key: str | None = None,
     at: datetime | None = None,
+    received_by_leader: User | None = None,
 ) -> Visit:
-    """A returning person raising the same matter: link the visit to the existing case (重复访)."""
+    """A returning person raising the same matter: link the visit to the existing case (重复访).
+    ``received_by_leader``: the leader who received the person in person (领导接访日)."""
     _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("record visits"))
     if submission_key:
         existing = Visit.objects.filter(submission_key=submission_key).first()
@@ -1206,6 +1219,7 @@ def record_repeat_visit(
             headcount=headcount,
             notes=notes,
             received_by=actor,
+            received_by_leader=_receiving_leader(received_by_leader),
             submission_key=submission_key or None,
         )
         visit._history_user = actor  # type: ignore[attr-defined]

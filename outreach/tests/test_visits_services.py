@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -43,7 +44,7 @@ def case(clock, handling_case: Case) -> Case:
 
 
 def _home(actor: User, case: Case, **kw):
-    args = {
+    args: dict[str, Any] = {
         "at": T0 - timedelta(days=1),
         "place": "村委会",
         "notes": "说明了诉求",
@@ -54,7 +55,7 @@ def _home(actor: User, case: Case, **kw):
 
 
 def _appointment(actor: User, case: Case, **kw):
-    args = {
+    args: dict[str, Any] = {
         "at": T0 + timedelta(hours=20),
         "place": "县联合接访中心",
         "expected_version": case.version,
