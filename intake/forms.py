@@ -344,6 +344,11 @@ class RegistrationForm(forms.Form):
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    sms_opt_out = forms.BooleanField(
+        label=_("No text messages"),
+        required=False,
+        help_text=_("The person does not want text messages about their cases."),
+    )
 
     PETITIONER_FIELDS = (
         "name",
@@ -355,6 +360,7 @@ class RegistrationForm(forms.Form):
         "household_registration",
         "occupation",
         "notes",
+        "sms_opt_out",
     )
     CASE_FIELDS = (
         "purpose",
@@ -600,6 +606,7 @@ class RegistrationForm(forms.Form):
             household_registration=d.get("household_registration") or "",
             occupation=d.get("occupation") or "",
             notes=d.get("notes") or "",
+            sms_opt_out=bool(d.get("sms_opt_out")),
         )
 
 
@@ -688,6 +695,11 @@ class CorrectionForm(forms.Form):
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    sms_opt_out = forms.BooleanField(
+        label=_("No text messages"),
+        required=False,
+        help_text=_("The person does not want text messages about their cases."),
+    )
     reason = forms.CharField(
         label=_("Reason for the correction"),
         max_length=MAX_REASON_LENGTH,
@@ -704,6 +716,7 @@ class CorrectionForm(forms.Form):
                 "sex": petitioner.sex,
                 "birth_date": petitioner.birth_date,
                 "id_type": petitioner.id_type,
+                "sms_opt_out": petitioner.sms_opt_out,
                 **{n: getattr(petitioner, n) for n in self.TEXT_FIELDS if n != "name"},
             },
         )
@@ -736,4 +749,6 @@ class CorrectionForm(forms.Form):
                 changes["id_number"] = d["id_number"]
         if (d.get("phone") or "").strip():
             changes["phone"] = d["phone"]
+        if bool(d.get("sms_opt_out")) != p.sms_opt_out:
+            changes["sms_opt_out"] = bool(d.get("sms_opt_out"))
         return changes

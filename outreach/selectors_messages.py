@@ -4,7 +4,7 @@ petitions.selectors.get_case_for (scoping); these take the case."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 
@@ -32,3 +32,28 @@ def counts(center_ids: Iterable[int], since: datetime, until: datetime) -> dict[
         **{state: Count("pk", filter=Q(state=state)) for state in MessageState.values},
     )
     return {key: int(value or 0) for key, value in row.items()}
+
+
+def case_panel_context(user: Any, case: Case, page: Any = None) -> dict[str, Any]:
+    """The messages part of the case page (templates/outreach/messages/_case_panel.html, as
+    ``outreach.messages``): the case's messages, masked, with their people's names. One query.
+    Whoever reads the case reads its messages (the texts are masked)."""
+    return {
+        "messages": list(
+            messages_of_case(case)
+            .select_related("petitioner")
+            .only(
+                "pk",
+                "kind",
+                "body_masked",
+                "phone_masked",
+                "state",
+                "attempts",
+                "created_at",
+                "sent_at",
+                "case_id",
+                "petitioner__id",
+                "petitioner__name",
+            )
+        )
+    }

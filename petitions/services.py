@@ -70,6 +70,9 @@ class PetitionerData:
     household_registration: str = ""
     occupation: str = ""
     notes: str = ""
+    # Asked at the desk: no text messages to this person. True is recorded on a known file too
+    # (the person's own wish); a known person's opt-out is withdrawn by a correction.
+    sms_opt_out: bool = False
 
 
 def _require_role(actor: User, roles: Iterable[str], what: str) -> None:
@@ -99,7 +102,7 @@ IDENTITY_FIELDS = ("name", "sex", "birth_date")
 # them at intake; other desks see a difference.
 CONTACT_FIELDS = ("phone", "address", "household_registration", "occupation", "notes")
 # What a correction may change (the ID number too: typed wrongly when the file was opened).
-CORRECTABLE_FIELDS = (*IDENTITY_FIELDS, "id_type", "id_number", *CONTACT_FIELDS)
+CORRECTABLE_FIELDS = (*IDENTITY_FIELDS, "id_type", "id_number", *CONTACT_FIELDS, "sms_opt_out")
 MAX_REASON_LENGTH = 100  # simple-history's change reason column
 PHONE_COLUMNS = ["phone_enc", "phone_hash", "phone_masked"]
 ID_COLUMNS = ["id_type", "id_number_enc", "id_number_hash", "id_number_masked"]
@@ -195,6 +198,7 @@ def _new_file(petitioner: Petitioner, data: PetitionerData) -> None:
         petitioner.set_id_number(data.id_number)
     if data.phone:
         petitioner.set_phone(data.phone)
+    petitioner.sms_opt_out = bool(data.sms_opt_out)
 
 
 def _apply_petitioner_data(
@@ -244,6 +248,9 @@ def _apply_petitioner_data(
                 changed.append(name)
             else:
                 differ(name, on_file, typed)
+    if data.sms_opt_out and not petitioner.sms_opt_out:
+        petitioner.sms_opt_out = True
+        changed.append("sms_opt_out")
     phone = normalize(data.phone or "")
     if phone and blind_index(phone) != petitioner.phone_hash:
         if not petitioner.phone_hash or may_update:
@@ -347,6 +354,9 @@ def _correct_text(
     if "birth_date" in values and values["birth_date"] != locked.birth_date:
         locked.birth_date = values["birth_date"]
         changed.append("birth_date")
+    if "sms_opt_out" in values and bool(values["sms_opt_out"]) != locked.sms_opt_out:
+        locked.sms_opt_out = bool(values["sms_opt_out"])
+        changed.append("sms_opt_out")
     return changed
 
 

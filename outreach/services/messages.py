@@ -17,10 +17,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core import pii
+from core.codecache import TableCache
 from outreach.models import Message, MessageKind, MessageState, MessageTemplate
 from outreach.sms import BaseSmsBackend, SmsError, get_backend
 
@@ -65,11 +66,55 @@ def render(body: str, values: Mapping[str, Any]) -> str:
     """Fill the template's fields; an unknown or missing field renders empty (a template is data:
     a bad one must not break the registration or delivery that queues the message)."""
     out: list[str] = []
-    for literal, name, _, _ in string.Formatter().parse(body):
-        out.append(literal)
-        if name is not None:
-            out.append(as_text(name, values.get(name)))
+    try:
+        for literal, name, _, _ in string.Formatter().parse(body):
+            out.append(literal)
+            if name is not None:
+                out.append(as_text(name, values.get(name)))
+    except ValueError:  # an unclosed brace (the admin form refuses it): the text as written
+        return body
     return "".join(out)
+
+
+def _load_templates() -> dict[str, str]:
+    return dict(
+        MessageTemplate.objects.filter(is_active=True).values_list("kind", "body")  # type: ignore[arg-type]
+    )
+
+
+# The texts by kind, kept in process (core.codecache): registration queues a receipt on every
+# request, and its query budget (intake/tests/test_registration_queries.py) has room for the
+# outbox row only. An administrator's edit reaches every process within a second.
+_templates: TableCache[dict[str, str]] = TableCache(
+    "outreach_message_templates", _load_templates, ("outreach.MessageTemplate",)
+)
+
+
+def active_templates() -> dict[str, str]:
+    return _templates.get()
+
+
+def _insert_once(message: Message) -> bool:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING, in one statement: no savepoint, no prior
+    look-up, and a concurrent writer of the same key waits for ours and then writes nothing.
+    False when the key was used before. Sets the row's id."""
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [f.get_db_prep_save(getattr(message, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(Message._meta.db_table)} ({columns})"  # noqa: S608 - names from the model
+            f" VALUES ({placeholders}) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.pk = row[0]
+    message._state.adding = False
+    message._state.db = "default"
+    return True
 
 
 def kick_sender() -> None:
@@ -102,10 +147,8 @@ def queue_message(
     once: a retried request, a re-run sweep), or the kind has no active template. A person who
     opted out, or has no number, gets a row in state ``opted_out`` that is never sent.
     """
-    if Message.objects.filter(dedupe_key=dedupe_key).exists():
-        return None
-    template = MessageTemplate.objects.filter(kind=kind, is_active=True).first()
-    if template is None:
+    body = active_templates().get(kind)
+    if body is None:
         logger.warning("no active message template for kind %s: nothing queued", kind)
         return None
     secrets = secrets or {}
@@ -113,8 +156,8 @@ def queue_message(
     if case is not None:
         values["case_number"] = case.number
     values.update(context)
-    text = render(template.body, {**values, **secrets})
-    masked = render(template.body, {**values, **dict.fromkeys(secrets, SECRET_MASK)})
+    text = render(body, {**values, **secrets})
+    masked = render(body, {**values, **dict.fromkeys(secrets, SECRET_MASK)})
     can_send = bool(petitioner.phone_enc) and not petitioner.sms_opt_out
     message = Message(
         case=case,
@@ -130,15 +173,8 @@ def queue_message(
         next_attempt_at=timezone.now(),
         dedupe_key=dedupe_key,
     )
-    # ON CONFLICT DO NOTHING: a concurrent writer of the same key got there between the check
-    # above and here; the savepoint keeps the caller's transaction usable.
-    try:
-        with transaction.atomic():
-            message.save()
-    except IntegrityError:
-        if Message.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
+    if not _insert_once(message):
+        return None
     if can_send:
         kick_sender()
     return message

@@ -121,6 +121,7 @@ class PetitionerSerializer(serializers.ModelSerializer):
             "address",
             "household_registration",
             "occupation",
+            "sms_opt_out",
             "case_count",
         ]
         read_only_fields = fields
@@ -209,6 +210,11 @@ class PetitionerInputSerializer(serializers.Serializer):
     notes = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=MAX_TEXT_LENGTH
     )
+    sms_opt_out = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=str(_("No text messages to this person (asked at the desk).")),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
@@ -254,6 +260,7 @@ def petitioner_data(attrs: dict[str, Any], existing: Petitioner | None) -> Petit
         "id_type": attrs["id_type"],
         "id_number": attrs.get("id_number", ""),
         "phone": attrs.get("phone", ""),
+        "sms_opt_out": bool(attrs.get("sms_opt_out", False)),
     }
     for key in _KEPT_WHEN_OMITTED:
         if key in attrs:
@@ -306,6 +313,7 @@ class CorrectionInputSerializer(serializers.Serializer):
     household_registration = serializers.CharField(max_length=200, required=False, allow_blank=True)
     occupation = serializers.CharField(max_length=50, required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH)
+    sms_opt_out = serializers.BooleanField(required=False)
     reason = serializers.CharField(max_length=MAX_REASON_LENGTH)
 
     def changes(self) -> dict[str, Any]:
