@@ -83,6 +83,7 @@ ENTRIES: dict[str, Entry] = {
     "api:case-history": CASE,
     "api:case-report-visit": CASE,
     "api:case-visits": CASE,
+    "api:case-messages": CASE,  # outreach.api.messages: the case's text messages, masked
     # routing API
     "api:routing-screen": CASE,
     "api:routing-assign": CASE,
