@@ -28,10 +28,14 @@ criterion, in the user's language.
 
 The scope is the campaign's center, and every center below it when ``include_subordinates``.
 
-The whole sweep is ONE query: each criterion is a condition on the case row or a semi-join on the
-rows behind it (``id IN (SELECT case_id ...)`` / EXISTS), never a loop over cases. The answer is
-capped at ``CANDIDATE_CAP`` rows, oldest registration first, with the total count computed in the
-same query (``COUNT(*) OVER ()``). Benchmarked at 1,000,000 cases in bench/bench_campaigns.py.
+The whole sweep is ONE query, never a loop over cases in Python: ``ORDER BY registered_at, id
+LIMIT CANDIDATE_CAP + 1`` over the scope, each criterion a condition on the case row, an index
+probe correlated on the case (EXISTS / a LIMIT 1 subquery), or a small hashed id set. The cap is
+what makes it fast: PostgreSQL reads cases in the sweep's order (or from the small side: the
+open cases' index, the overdue index, the repeat-visit set) and stops once the cap is filled,
+instead of finding every match for an exact count. So the count is exact up to the cap, and past
+it the answer says "more than CANDIDATE_CAP" (``SweepFound.truncated``): a sweep that wide needs
+narrower criteria. Benchmarked at 1,000,000 cases in bench/bench_campaigns.py (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -47,18 +51,18 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
-    Window,
+    Subquery,
 )
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appeals.models import Finality
-from closure.models import Evaluation, Rating
-from closure.selectors import counting_evaluations
+from closure.models import Evaluation, EvaluationChannel, Rating
+from core.models import User
 from petitions.models import Case, Visit
 from petitions.states import CaseState
 
@@ -169,26 +173,35 @@ def parse_criteria(raw: object) -> SweepCriteria:
 
 @dataclass(frozen=True)
 class _Criterion:
-    """One stated criterion as SQL. ``row`` is a condition on the case row alone (plain columns);
-    otherwise ``ids`` is an uncorrelated set of case ids (a semi-join, hashed or merged by
-    PostgreSQL, never probed per case) and ``flag`` the same test correlated on one case,
-    evaluated only for the rows returned (at most the cap) to say which criteria each met."""
+    """One stated criterion as SQL, in the form that is cheap for it at 1,000,000 cases:
+
+    - ``row``: a condition on the case row alone (plain columns);
+    - ``probe``: a test correlated on one case (EXISTS on an index), which PostgreSQL runs for
+      the cases it reads in the sweep's order until the cap is filled: cheap when the criterion
+      is met by a good share of the cases (it stops early), and the per-row "criteria met" flag;
+    - ``ids``: an uncorrelated set of case ids (hashed once), for a criterion met by few cases
+      whose set is cheap to compute from the other side (``visits_at_least``: an aggregate over
+      the last 12 months' visits), where probing case after case would read the whole scope.
+    """
 
     row: Q | None = None
+    probe: Q | Exists | None = None
     ids: QuerySet[Any] | None = None
-    flag: Q | Exists | None = None
 
-    def filter(self) -> Q:
-        return self.row if self.row is not None else Q(pk__in=self.ids)
-
-    def id_set(self) -> QuerySet[Any]:
+    def filter(self) -> Q | Exists:
+        if self.row is not None:
+            return self.row
+        assert self.probe is not None
         if self.ids is not None:
-            return self.ids
-        return Case.objects.filter(self.row).values("pk")
+            # the hashed set narrows, the probe decides (for the few rows in the set)
+            return Q(pk__in=self.ids) & Q(self.probe)
+        return self.probe
 
     def met(self) -> Q | Exists:
-        assert self.row is not None or self.flag is not None
-        return self.row if self.row is not None else self.flag  # type: ignore[return-value]
+        if self.row is not None:
+            return self.row
+        assert self.probe is not None
+        return self.probe
 
 
 def _newer_case(petitioner: str, after: str) -> Exists:
@@ -223,47 +236,41 @@ def _criteria_sql(criteria: SweepCriteria, now: datetime) -> dict[str, _Criterio
     if criteria.visits_at_least is not None:
         k = criteria.visits_at_least
         since = now - timedelta(days=VISIT_WINDOW_DAYS)
-        out["visits_at_least"] = _Criterion(
-            ids=Visit.objects.filter(at__gte=since)
-            .values("case_id")
-            .annotate(n=Count("*"))
-            .filter(n__gte=k)
-            .values("case_id"),
-            # the k-th visit of the window exists (OFFSET k-1 LIMIT 1 on visit_case_at_idx)
-            flag=Exists(
-                Visit.objects.filter(case_id=OuterRef("pk"), at__gte=since).order_by()[k - 1 : k]
-            ),
+        # the k-th visit of the window exists (OFFSET k-1 LIMIT 1 on visit_case_at_idx)
+        kth_visit = Exists(
+            Visit.objects.filter(case_id=OuterRef("pk"), at__gte=since).order_by()[k - 1 : k]
         )
+        if k == 1:
+            out["visits_at_least"] = _Criterion(probe=kth_visit)
+        else:
+            # Few cases (~5% at 1,000,000), rarely the old ones the sweep reads first: probing
+            # case after case would read the whole scope. A case has at most one visit that is
+            # not a repeat (its first; petitions.services), so k visits in the window mean k-1
+            # repeat visits there: that smaller set (visit_repeat_case_at_idx, a fifth of the
+            # window's visits) is aggregated once and hashed, and the probe settles the rest.
+            repeats = (
+                Visit.objects.filter(is_repeat=True, at__gte=since)
+                .values("case_id")
+                .annotate(n=Count("*"))
+                .filter(n__gte=k - 1)
+                .values("case_id")
+            )
+            out["visits_at_least"] = _Criterion(ids=repeats, probe=kth_visit)
     if criteria.group:
         out["group"] = _Criterion(row=Q(is_group=True))
     if criteria.skip_level:
         out["skip_level"] = _Criterion(row=Q(is_skip_level=True))
     if criteria.repeat_after_closure:
-        # Two sets in one IN (UNION ALL): an OR of two EXISTS would be probed case by case.
-        visited = Visit.objects.filter(is_repeat=True, at__gt=F("case__closed_at")).values(
-            "case_id"
-        )
-        came_back = Case.objects.filter(
-            Q(closed_at__isnull=False), _newer_case("main_petitioner_id", "closed_at")
-        ).values("pk")
         out["repeat_after_closure"] = _Criterion(
-            ids=visited.union(came_back, all=True),
-            flag=Q(closed_at__isnull=False)
+            probe=Q(closed_at__isnull=False)
             & (_visit_after("pk", "closed_at") | _newer_case("main_petitioner_id", "closed_at")),
         )
     if criteria.final_returning:
         # appeals' Finality carries the moment the matter became final, which this criterion
         # needs (petitions.hooks' final-matter providers say only whether it is final). Lawful
         # termination writes a Finality row too (reason "terminated").
-        final_visited = Finality.objects.filter(_visit_after("case_id", "final_at")).values(
-            "case_id"
-        )
-        final_came_back = Finality.objects.filter(
-            _newer_case("case__main_petitioner_id", "final_at")
-        ).values("case_id")
         out["final_returning"] = _Criterion(
-            ids=final_visited.union(final_came_back, all=True),
-            flag=Exists(
+            probe=Exists(
                 Finality.objects.filter(case_id=OuterRef("pk")).filter(
                     _visit_after("case_id", "final_at")
                     | _newer_case("case__main_petitioner_id", "final_at")
@@ -277,19 +284,27 @@ def _criteria_sql(criteria: SweepCriteria, now: datetime) -> dict[str, _Criterio
     if criteria.dissatisfied:
         # The evaluation that counts is the case's latest (closure.selectors.evaluation_for),
         # leaving out what counting_evaluations leaves out.
+        # A probe per case: its latest counting evaluation, on evaluation_case_idx (case,
+        # evaluated_at), and whether it is unhappy. (An EXISTS "unhappy, and no later one"
+        # would be turned by PostgreSQL into a hashed set of every case's evaluations.) What
+        # counts is closure.selectors.counting_evaluations's rule, written as a NOT EXISTS that
+        # only return-visit rows reach (its join to the recorder would run on every probe): a
+        # verdict at a return visit recorded by a member of the department rated does not count.
         unhappy = Q(center_rating=Rating.DISSATISFIED) | Q(department_rating=Rating.DISSATISFIED)
-        later = counting_evaluations(
-            Evaluation.objects.filter(case_id=OuterRef("case_id")).filter(
-                Q(evaluated_at__gt=OuterRef("evaluated_at"))
-                | Q(evaluated_at=OuterRef("evaluated_at"), pk__gt=OuterRef("pk"))
+        by_rated_department = Exists(
+            User.objects.filter(
+                pk=OuterRef("recorded_by_id"), department_id=OuterRef("department_id")
             )
         )
-        latest_unhappy = counting_evaluations(Evaluation.objects.all()).filter(
-            unhappy, ~Exists(later)
+        latest = (
+            Evaluation.objects.filter(case_id=OuterRef("pk"))
+            .filter(~Q(channel=EvaluationChannel.RETURN_VISIT) | ~by_rated_department)
+            .order_by("-evaluated_at", "-pk")
+            .annotate(unhappy=ExpressionWrapper(unhappy, output_field=BooleanField()))
+            .values("unhappy")[:1]
         )
         out["dissatisfied"] = _Criterion(
-            ids=latest_unhappy.values("case_id"),
-            flag=Exists(latest_unhappy.filter(case_id=OuterRef("pk"))),
+            probe=Q(Exact(Subquery(latest, output_field=BooleanField()), True))
         )
     return out
 
@@ -300,17 +315,20 @@ def sweep_queryset(
     """The cases of ``center_ids`` that meet ``criteria``, oldest registration first; in the OR
     mode with one ``met_<criterion>`` flag per stated criterion.
 
-    AND: every criterion filters (columns, or ``id IN (set)``: semi-joins). OR: one
-    ``id IN (set UNION ALL set ...)`` filters, and the flags say which criteria each row met."""
+    AND: every criterion filters. OR: one disjunction of the criteria, the row conditions first
+    (PostgreSQL evaluates an OR's arms in order and stops at the first true one), and the flags
+    say which criteria each row met (computed for the rows returned only)."""
     parts = _criteria_sql(criteria, now)
     qs = Case.objects.filter(center_id__in=center_ids)
     if criteria.match == "all":
         for part in parts.values():
             qs = qs.filter(part.filter())
     else:
-        sets = [part.id_set() for part in parts.values()]
-        either = sets[0].union(*sets[1:], all=True) if len(sets) > 1 else sets[0]
-        qs = qs.filter(pk__in=either).annotate(
+        arms = sorted(parts.values(), key=lambda p: (p.row is None, p.ids is None))
+        either = Q(arms[0].filter())
+        for part in arms[1:]:
+            either |= Q(part.filter())
+        qs = qs.filter(either).annotate(
             **{
                 f"met_{name}": ExpressionWrapper(part.met(), output_field=BooleanField())
                 for name, part in parts.items()
@@ -321,33 +339,35 @@ def sweep_queryset(
 
 @dataclass
 class SweepFound:
-    """What one run found: ``total`` cases, of which the first ``len(rows)`` (at most the cap)
-    are in ``rows`` as (case id, case number, criteria met)."""
+    """What one run found: the first ``len(rows)`` (at most the cap) matching cases as (case id,
+    case number, criteria met), and ``total``: how many cases met the criteria, exact when
+    ``truncated`` is false; when true, more than the cap met them (the total is then the cap)."""
 
     total: int
     rows: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    truncated: bool = False
 
 
 def find_candidates(
-    *, center_ids: list[int], criteria: SweepCriteria, now: datetime, cap: int = CANDIDATE_CAP
+    *, center_ids: list[int], criteria: SweepCriteria, now: datetime, cap: int | None = None
 ) -> SweepFound:
-    """Run the sweep: one query."""
+    """Run the sweep: one query, reading at most ``cap + 1`` rows (the extra one says whether
+    more cases met the criteria: no exact count past the cap, which would make PostgreSQL find
+    every match before returning the first)."""
+    cap = CANDIDATE_CAP if cap is None else cap
     stated = criteria.stated
-    # The total of all matching cases rides on every row (COUNT(*) OVER ()): no second query.
-    qs = sweep_queryset(center_ids=center_ids, criteria=criteria, now=now).annotate(
-        total=Window(Count("*"))
-    )
+    qs = sweep_queryset(center_ids=center_ids, criteria=criteria, now=now)
     if criteria.match == "all":
         # Every row met every stated criterion: no flags to compute.
-        rows = list(qs.values_list("pk", "number", "total")[:cap])
-        found = SweepFound(total=rows[0][2] if rows else 0)
-        found.rows = [(pk, number, list(stated)) for pk, number, _total in rows]
-        return found
-    flags = [f"met_{name}" for name in stated]
-    flagged = list(qs.values_list("pk", "number", "total", *flags)[:cap])
-    found = SweepFound(total=flagged[0][2] if flagged else 0)
-    found.rows = [
-        (row[0], row[1], [name for name, met in zip(stated, row[3:], strict=True) if met])
-        for row in flagged
-    ]
-    return found
+        rows = [
+            (pk, number, list(stated)) for pk, number in qs.values_list("pk", "number")[: cap + 1]
+        ]
+    else:
+        flags = [f"met_{name}" for name in stated]
+        rows = [
+            (row[0], row[1], [name for name, met in zip(stated, row[2:], strict=True) if met])
+            for row in qs.values_list("pk", "number", *flags)[: cap + 1]
+        ]
+    truncated = len(rows) > cap
+    rows = rows[:cap]
+    return SweepFound(total=len(rows), rows=rows, truncated=truncated)

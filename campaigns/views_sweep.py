@@ -182,11 +182,14 @@ def sweep(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("campaigns:sweep", pk=campaign.pk)
-    if run.total > len(run):
-        messages.success(
+    if run.truncated:
+        messages.warning(
             request,
-            _("%(total)d cases met the criteria; the first %(shown)d are listed as candidates.")
-            % {"total": run.total, "shown": len(run)},
+            _(
+                "More than %(cap)d cases met the criteria: add criteria to narrow the sweep. The "
+                "%(cap)d registered first are listed as candidates."
+            )
+            % {"cap": CANDIDATE_CAP},
         )
     else:
         messages.success(request, _("%(total)d cases met the criteria.") % {"total": run.total})

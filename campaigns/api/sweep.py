@@ -133,7 +133,13 @@ class CandidateSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 
 class SweepResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
     count = serializers.IntegerField(
-        help_text=f"How many cases met the criteria; at most {CANDIDATE_CAP:,} are returned."
+        help_text=f"How many cases met the criteria, exact when `truncated` is false; when "
+        f"true, more than {CANDIDATE_CAP:,} met them and `count` is {CANDIDATE_CAP:,} (the "
+        "candidates returned): narrow the criteria."
+    )
+    truncated = serializers.BooleanField(
+        help_text=f"More than {CANDIDATE_CAP:,} cases met the criteria; the oldest "
+        f"{CANDIDATE_CAP:,} are the candidates."
     )
     criteria = serializers.JSONField()
     candidates = CandidateSerializer(many=True)
@@ -174,7 +180,8 @@ class SweepView(APIView):
             "Finds the cases of the campaign's scope (its center, and the centers below when the "
             "campaign includes them) that meet the criteria, in one query; saves the criteria on "
             f"the campaign and the candidates (at most {CANDIDATE_CAP:,}, oldest registration "
-            "first; `count` is the whole number). A re-run keeps earlier decisions and removes "
+            "first; `count` is their number, exact unless `truncated`: more met the criteria, "
+            "which then need narrowing). A re-run keeps earlier decisions and removes "
             "undecided candidates no longer found. The campaign's managers only."
         ),
         request=SweepInputSerializer,
@@ -188,7 +195,12 @@ class SweepView(APIView):
         run = services.run_sweep(
             actor=actor, campaign=campaign, criteria=serializer.validated_data["criteria"]
         )
-        data = {"count": run.total, "criteria": campaign.sweep_criteria, "candidates": run}
+        data = {
+            "count": run.total,
+            "truncated": run.truncated,
+            "criteria": campaign.sweep_criteria,
+            "candidates": run,
+        }
         return Response(SweepResultSerializer(data, context={"numbers": run.numbers}).data)
 
 

@@ -62,10 +62,13 @@ def scope_center_ids(campaign: Campaign) -> list[int]:
 
 class SweepRun(list[SweepCandidate]):
     """This run's candidates in the sweep's order (a list, as the contract says), with
-    ``total``: how many cases met the criteria, counting those past the cap, and ``numbers``:
-    each candidate's case number by case id (read by the same query, for the answer)."""
+    ``total``: how many cases met the criteria, exact unless ``truncated`` (more than
+    campaigns.sweep.CANDIDATE_CAP met them: ``total`` is then the cap, and the criteria need
+    narrowing), and ``numbers``: each candidate's case number by case id (read by the same
+    query, for the answer)."""
 
     total: int = 0
+    truncated: bool = False
     numbers: dict[int, str]
 
 
@@ -79,7 +82,7 @@ def run_sweep(
     """Run the sweep with ``criteria`` (campaigns.sweep: validated, else ValidationError by
     criterion), save the criteria on the campaign (history) and the candidates found (at most
     campaigns.sweep.CANDIDATE_CAP), keeping earlier decisions. Returns this run's candidates, in
-    the sweep's order, with ``total`` (counting past the cap)."""
+    the sweep's order, with ``total`` and ``truncated`` (more than the cap met the criteria)."""
     require_manager(actor, campaign)
     require_open_campaign(campaign)
     if campaign.kind not in SWEEPING_KINDS:
@@ -99,6 +102,7 @@ def run_sweep(
         campaign.sweep_criteria, campaign.version = locked.sweep_criteria, locked.version
         run = SweepRun(_store(locked, found, actor=actor, now=now))
     run.total = found.total
+    run.truncated = found.truncated
     run.numbers = {case_id: number for case_id, number, _met in found.rows}
     return run
 

@@ -4,6 +4,7 @@ may sweep, and one query whatever the number of cases."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -206,13 +207,70 @@ def test_any_mode_lists_the_criteria_each_case_met(org, make_case):
     assert neither.pk not in {r[0] for r in result.rows}
 
 
-def test_the_cap_returns_the_oldest_and_counts_them_all(org, make_case):
+def test_past_the_cap_the_oldest_are_returned_and_the_count_is_truncated(org, make_case):
     cases = [make_case(registered_at=NOW - (200 - i) * DAY) for i in range(5)]
     result = find_candidates(
         center_ids=[org.city.pk], criteria=parse_criteria({"open_days_over": 1}), now=NOW, cap=3
     )
-    assert result.total == 5
+    assert (result.total, result.truncated) == (3, True)
     assert [r[0] for r in result.rows] == [c.pk for c in cases[:3]]
+
+
+def test_up_to_the_cap_the_count_is_exact(org, make_case):
+    cases = [make_case(registered_at=NOW - (200 - i) * DAY) for i in range(4)]
+    exactly = find_candidates(
+        center_ids=[org.city.pk], criteria=parse_criteria({"open_days_over": 1}), now=NOW, cap=4
+    )
+    assert (exactly.total, exactly.truncated) == (4, False)
+    assert [r[0] for r in exactly.rows] == [c.pk for c in cases]
+    one_more = find_candidates(
+        center_ids=[org.city.pk], criteria=parse_criteria({"open_days_over": 1}), now=NOW, cap=3
+    )
+    assert (one_more.total, one_more.truncated) == (3, True)
+
+
+def test_the_or_mode_is_truncated_past_the_cap_with_its_flags(org, make_case):
+    oldest = make_case(state=CaseState.HANDLING, registered_at=NOW - 300 * DAY)
+    group = make_case(state=CaseState.HANDLING, registered_at=NOW - 10 * DAY)
+    young_group = make_case(state=CaseState.HANDLING, registered_at=NOW - 5 * DAY)
+    Case.objects.filter(pk__in=[group.pk, young_group.pk]).update(is_group=True)
+    result = find_candidates(
+        center_ids=[org.city.pk],
+        criteria=parse_criteria({"open_days_over": 90, "group": True, "match": "any"}),
+        now=NOW,
+        cap=2,
+    )
+    assert (result.total, result.truncated) == (2, True)
+    assert result.rows == [
+        (oldest.pk, oldest.number, ["open_days_over"]),
+        (group.pk, group.number, ["group"]),
+    ]
+
+
+def test_the_open_cases_index_predicate_is_the_sweeps_list_of_open_states():
+    """campaigns 0004's partial index serves open_days_over only while its predicate is the
+    list the sweep writes (PostgreSQL matches the IN list)."""
+    migration = importlib.import_module("campaigns.migrations.0004_sweep_fast")
+    assert sorted(CaseState.open_states()) == migration.OPEN_STATES
+
+
+def test_visits_at_least_counts_the_first_visit_beside_the_repeat_visits(org, make_case, cast):
+    """A case's k visits are at most one first visit and k-1 repeat visits (the sweep's
+    pre-filter): the first visit in the window counts."""
+    three = make_case(registered_at=NOW - 30 * DAY)
+    visit(three, NOW - 30 * DAY, cast, first=True)
+    visit(three, NOW - 5 * DAY, cast)
+    visit(three, NOW - 2 * DAY, cast)
+    two = make_case(registered_at=NOW - 30 * DAY)
+    visit(two, NOW - 30 * DAY, cast, first=True)
+    visit(two, NOW - 5 * DAY, cast)
+    first_too_old = make_case(registered_at=NOW - 400 * DAY)
+    visit(first_too_old, NOW - 400 * DAY, cast, first=True)
+    visit(first_too_old, NOW - 5 * DAY, cast)
+    visit(first_too_old, NOW - 2 * DAY, cast)
+    assert found_ids(org, {"visits_at_least": 3}) == {three.pk}
+    assert found_ids(org, {"visits_at_least": 2}) == {three.pk, two.pk, first_too_old.pk}
+    assert found_ids(org, {"visits_at_least": 1}) == {three.pk, two.pk, first_too_old.pk}
 
 
 # --- scope ---------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_sweep_returns_the_candidates_with_the_criteria_they_met(
     )
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["count"] == 3
+    assert (body["count"], body["truncated"]) == (3, False)
     assert body["criteria"] == {"open_days_over": 90, "group": True, "match": "any"}
     assert [(c["case"], c["number"], c["criteria_met"]) for c in body["candidates"]] == [
         (old.pk, old.number, ["open_days_over"]),
@@ -62,6 +62,19 @@ def test_sweep_returns_the_candidates_with_the_criteria_they_met(
         (cases[2].pk, cases[2].number, ["group"]),
     ]
     assert {c["decision"] for c in body["candidates"]} == {"pending"}
+
+
+def test_past_the_cap_the_count_says_truncated(sweep_campaign, cases, cast, at_now, monkeypatch):
+    monkeypatch.setattr("campaigns.sweep.CANDIDATE_CAP", 2)
+    client = client_for(cast["supervisor"])
+    url = f"{API}/campaigns/{sweep_campaign.pk}/sweep/"
+    response = client.post(url, {"criteria": {"open_days_over": 1}}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["count"], body["truncated"]) == (2, True)
+    assert [c["case"] for c in body["candidates"]] == [cases[0].pk, cases[1].pk]
+    exact = client.post(url, {"criteria": {"group": True}}, format="json").json()
+    assert (exact["count"], exact["truncated"]) == (2, False)
 
 
 def test_the_issues_example_criteria(sweep_campaign, cases, cast, at_now):

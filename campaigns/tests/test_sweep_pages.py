@@ -61,6 +61,22 @@ def test_the_page_shows_the_criteria_in_chinese_and_runs_the_sweep(
     assert page.context["form"].initial["open_days_over"] == 90
 
 
+def test_past_the_cap_the_page_asks_for_more_criteria(
+    client, sweep_campaign, old_cases, cast, at_now, monkeypatch
+):
+    monkeypatch.setattr("campaigns.sweep.CANDIDATE_CAP", 1)
+    monkeypatch.setattr("campaigns.views_sweep.CANDIDATE_CAP", 1)
+    login(client, cast["supervisor"])
+    url = reverse("campaigns:sweep", kwargs={"pk": sweep_campaign.pk})
+    response = client.post(url, {"open_days_over": "90", "match": "all"})
+    assert response.status_code == 302
+    assert [c.case_id for c in SweepCandidate.objects.filter(campaign=sweep_campaign)] == [
+        old_cases[0].pk
+    ]
+    text = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "超过 1 起，请增加条件" in text
+
+
 def test_bad_input_comes_back_as_form_errors(client, sweep_campaign, cast, at_now):
     login(client, cast["supervisor"])
     url = reverse("campaigns:sweep", kwargs={"pk": sweep_campaign.pk})
