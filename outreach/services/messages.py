@@ -39,7 +39,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     MessageKind.ASSIGNMENT: ("case_number", "department", "due_date"),
     MessageKind.REPLY_READY: ("case_number", "evaluation_link"),
     MessageKind.REVIEW_WINDOW: ("case_number", "last_day"),
-    MessageKind.APPOINTMENT: ("case_number", "time", "place"),
+    MessageKind.APPOINTMENT: ("case_number", "time", "place", "leader"),
     MessageKind.AID_RESULT: ("case_number", "result"),
 }
 
