@@ -50,7 +50,7 @@ ERRORS = {
 }
 
 
-class CheckSerializer(serializers.ModelSerializer):
+class AidCheckSerializer(serializers.ModelSerializer):
     question_text = serializers.CharField(source="question.text", read_only=True)
     answer_display = serializers.CharField(source="get_answer_display", read_only=True)
 
@@ -66,7 +66,7 @@ class AidSerializer(serializers.ModelSerializer):
     organ = serializers.CharField(source="department.kind", read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     circumstance_display = serializers.CharField(source="get_circumstance_display", read_only=True)
-    eligibility = CheckSerializer(many=True, read_only=True)
+    eligibility = AidCheckSerializer(many=True, read_only=True)
 
     class Meta:
         model = AidApplication
@@ -103,7 +103,7 @@ class AidSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApplyInputSerializer(serializers.Serializer):
+class AidApplyInputSerializer(serializers.Serializer):
     applicant = serializers.IntegerField()
     circumstance = serializers.ChoiceField(choices=AidCircumstance.choices)
     circumstances = serializers.CharField(allow_blank=True)
@@ -114,21 +114,21 @@ class ApplyInputSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-class VersionInputSerializer(serializers.Serializer):
+class AidVersionInputSerializer(serializers.Serializer):
     expected_version = serializers.IntegerField(required=False, allow_null=True)
 
 
-class AnswerSerializer(serializers.Serializer):
+class AidAnswerSerializer(serializers.Serializer):
     question = serializers.IntegerField()
     answer = serializers.ChoiceField(choices=EligibilityAnswer.choices)
     reason = serializers.CharField(allow_blank=True)
 
 
-class EligibilityInputSerializer(VersionInputSerializer):
-    answers = AnswerSerializer(many=True)
+class AidEligibilityInputSerializer(AidVersionInputSerializer):
+    answers = AidAnswerSerializer(many=True)
 
 
-class DecideInputSerializer(VersionInputSerializer):
+class AidDecideInputSerializer(AidVersionInputSerializer):
     decision = serializers.ChoiceField(choices=[("grant", "grant"), ("refuse", "refuse")])
     amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False, allow_null=True
@@ -136,12 +136,12 @@ class DecideInputSerializer(VersionInputSerializer):
     reasons = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ApproveInputSerializer(VersionInputSerializer):
+class AidApproveInputSerializer(AidVersionInputSerializer):
     approve = serializers.BooleanField()
     reasons = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PayInputSerializer(VersionInputSerializer):
+class AidPayInputSerializer(AidVersionInputSerializer):
     paid_on = serializers.DateField()
     method = serializers.CharField(max_length=40)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -185,13 +185,13 @@ class CaseAidView(APIView):
             "lead department. ``expected_version`` is the case's version. A resubmitted form "
             "(same ``submission_key``) answers with the application recorded the first time."
         ),
-        request=ApplyInputSerializer,
+        request=AidApplyInputSerializer,
         responses={201: AidSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         case = get_case_for(actor, pk)
-        attrs = _valid(ApplyInputSerializer, request)
+        attrs = _valid(AidApplyInputSerializer, request)
         application = services.apply_for_aid(
             actor=actor,
             case=case,
@@ -226,12 +226,12 @@ class AidCompleteView(_AidAction):
     @extend_schema(
         tags=TAGS,
         summary="The materials are complete (the decision clock starts)",
-        request=VersionInputSerializer,
+        request=AidVersionInputSerializer,
         responses={200: AidSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int, aid: int) -> Response:
         application = self.application(request, pk, aid)
-        attrs = _valid(VersionInputSerializer, request)
+        attrs = _valid(AidVersionInputSerializer, request)
         services.mark_complete(
             actor=actor_of(request),
             application=application,
@@ -245,12 +245,12 @@ class AidEligibilityView(_AidAction):
         tags=TAGS,
         summary="Answer the eligibility checklist",
         description="``answers``: [{question, answer (yes, no, unknown), reason (required)}].",
-        request=EligibilityInputSerializer,
+        request=AidEligibilityInputSerializer,
         responses={200: AidSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int, aid: int) -> Response:
         application = self.application(request, pk, aid)
-        attrs = _valid(EligibilityInputSerializer, request)
+        attrs = _valid(AidEligibilityInputSerializer, request)
         services.answer_eligibility(
             actor=actor_of(request),
             application=application,
@@ -269,12 +269,12 @@ class AidDecideView(_AidAction):
             "cap of the province's rule for the year (months × the average monthly wage); above "
             "the rule's threshold it awaits a leader's approval. No rule: 409."
         ),
-        request=DecideInputSerializer,
+        request=AidDecideInputSerializer,
         responses={200: AidSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int, aid: int) -> Response:
         application = self.application(request, pk, aid)
-        attrs = _valid(DecideInputSerializer, request)
+        attrs = _valid(AidDecideInputSerializer, request)
         services.decide_aid(
             actor=actor_of(request),
             application=application,
@@ -290,12 +290,12 @@ class AidApproveView(_AidAction):
     @extend_schema(
         tags=TAGS,
         summary="A leader approves (or refuses) a grant above the threshold",
-        request=ApproveInputSerializer,
+        request=AidApproveInputSerializer,
         responses={200: AidSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int, aid: int) -> Response:
         application = self.application(request, pk, aid)
-        attrs = _valid(ApproveInputSerializer, request)
+        attrs = _valid(AidApproveInputSerializer, request)
         services.approve_aid(
             actor=actor_of(request),
             application=application,
@@ -310,12 +310,12 @@ class AidPayView(_AidAction):
     @extend_schema(
         tags=TAGS,
         summary="Record the payment (multipart, with the voucher)",
-        request={"multipart/form-data": PayInputSerializer},
+        request={"multipart/form-data": AidPayInputSerializer},
         responses={200: AidSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int, aid: int) -> Response:
         application = self.application(request, pk, aid)
-        attrs = _valid(PayInputSerializer, request)
+        attrs = _valid(AidPayInputSerializer, request)
         services.pay_aid(
             actor=actor_of(request),
             application=application,

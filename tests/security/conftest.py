@@ -175,6 +175,25 @@ def _county_campaign(org: Org, c: dict[str, User], county: Target) -> None:
     county.secrets += (f"{SECRET_REQUEST}专项县",)
 
 
+def _aid(c: dict[str, User], city: Target) -> None:
+    """A refused judicial aid application on the city's replied case (outreach, issue 20): its
+    page, actions and written notice are the object of the aid entries."""
+    from outreach.models import EligibilityQuestion  # noqa: F401  (the app is installed)
+    from outreach.services.aid import apply_for_aid, decide_aid, mark_complete
+
+    application = apply_for_aid(
+        actor=c["reception"],
+        case=city.case,
+        applicant=city.case.main_petitioner,
+        circumstance="unenforced",
+        circumstances="执行不能",
+        requested_amount="1000",
+    )
+    application = mark_complete(actor=c["reception"], application=application)
+    decide_aid(actor=c["head"], application=application, decision="refuse", reasons="不符合")
+    city.ids["aid"] = application.pk
+
+
 def build_world(org: Org, cast: dict[str, User]) -> World:
     from appeals.services import request_review
     from reports.services import issue_suggestion, start_export
@@ -241,6 +260,7 @@ def build_world(org: Org, cast: dict[str, User]) -> World:
     )
     city.ids["suggestion"] = suggestion.pk
     _campaigns(org, c, city, handling, replied.case)
+    _aid(c, city)
 
     # County A: registered and in handling at the county police.
     county_case, county_person = _secret_case(c["county_reception"], "县")

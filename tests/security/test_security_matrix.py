@@ -276,6 +276,25 @@ ENTRIES: dict[str, Entry] = {
     "campaigns:review_decide": obj(rid="case_review"),
     "campaigns:review_finding": obj(rid="case_review"),
     "campaigns:reviewer_home": LIST,
+    # judicial aid (outreach.views_aid, outreach.api.aid): the application on the city's case
+    "outreach:aid_apply": CASE,
+    "outreach:aid_detail": obj(pk="case", aid="aid"),
+    "outreach:aid_complete": obj(pk="case", aid="aid"),
+    "outreach:aid_eligibility": obj(pk="case", aid="aid"),
+    "outreach:aid_decide": obj(pk="case", aid="aid"),
+    "outreach:aid_approve": obj(pk="case", aid="aid"),
+    "outreach:aid_pay": obj(pk="case", aid="aid"),
+    "outreach:aid_notice": obj(pk="case", aid="aid"),
+    "outreach:aid_notice_pdf": obj(pk="case", aid="aid"),
+    "outreach:aid_ledger": LIST,  # rows of the viewer's visible cases only
+    "outreach:aid_ledger_export": LIST,
+    "api:case-judicial-aid": CASE,
+    "api:case-judicial-aid-detail": obj(pk="case", aid="aid"),
+    "api:case-judicial-aid-complete": obj(pk="case", aid="aid"),
+    "api:case-judicial-aid-eligibility": obj(pk="case", aid="aid"),
+    "api:case-judicial-aid-decide": obj(pk="case", aid="aid"),
+    "api:case-judicial-aid-approve": obj(pk="case", aid="aid"),
+    "api:case-judicial-aid-pay": obj(pk="case", aid="aid"),
     # tours carrying cases (outreach.views_tours, outreach.api.tours): the tour is the object
     "outreach:tours": LIST,
     "outreach:tour_plan": LIST,  # supervisors and leaders of a center with centers below; else 403
