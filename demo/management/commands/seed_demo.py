@@ -29,7 +29,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-campaigns",
             action="store_true",
-            help="do not add the demo campaigns (demo.campaigns: a backlog campaign and a review)",
+            help=(
+                "do not add the demo campaigns and outreach (demo.campaigns: a backlog campaign "
+                "and a review; demo.outreach: a tour, visits, reception days, judicial aid)"
+            ),
         )
         parser.add_argument(
             "--no-report-counters",
@@ -77,6 +80,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Demo campaigns: a backlog campaign of the city handed down to 井陉县 (12 matters) "
                 "and a quality review with an outside reviewer (demo_deputy)."
+            )
+        from demo.outreach import seed_outreach
+
+        if seed_outreach(centers):
+            self.stdout.write(
+                "Demo outreach: a tour of the city to 井陉县 carrying three matters, 下访 and 约访, "
+                "reception days, judicial aid in every state."
             )
 
     def build_report_counters(self) -> None:
