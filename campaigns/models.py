@@ -89,7 +89,10 @@ class Campaign(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -134,7 +137,12 @@ class SweepCandidate(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     found_at = models.DateTimeField(_("found at"), default=timezone.now)
@@ -225,11 +233,19 @@ class Matter(models.Model):
     resolution = models.TextField(_("how it was resolved"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     handed_down_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handed down by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     handed_down_at = models.DateTimeField(_("handed down at"), default=timezone.now)
     signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed for by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     signed_at = models.DateTimeField(_("signed for at"), null=True, blank=True)
     # Progress clock: the next progress entry is due on this day; the campaign sweep warns and
@@ -280,7 +296,10 @@ class MatterProgress(models.Model):
     outcome = models.CharField(_("state"), max_length=12, choices=MatterOutcome.choices)
     obstacle = models.TextField(_("obstacle"), blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     submission_key = models.CharField(max_length=64, blank=True)
@@ -385,7 +404,10 @@ class CaseReview(models.Model):
 
     sample = models.ForeignKey(SampledCase, on_delete=models.CASCADE, related_name="reviews")
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     total = models.PositiveSmallIntegerField(_("total"))
     comment = models.TextField(_("comment"), blank=True)
@@ -395,12 +417,22 @@ class CaseReview(models.Model):
         max_length=10, choices=ObjectionState.choices, default=ObjectionState.NONE
     )
     objected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("objected by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     objected_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(_("decision"), blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     # The total after an upheld objection (null: the reviewer's total stands).
