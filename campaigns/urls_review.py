@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views_review as views
+from . import views_sheets
 
 urlpatterns = [
     path("campaigns/<int:pk>/review/", views.review_results_view, name="review_results"),
@@ -28,4 +29,8 @@ urlpatterns = [
     path("campaign-reviews/<int:rid>/decision/", views.review_decide, name="review_decide"),
     path("campaign-reviews/<int:rid>/finding/", views.review_finding, name="review_finding"),
     path("review-tasks/", views.reviewer_home, name="reviewer_home"),
+    # score sheets (评查评分表)
+    path("campaigns/score-sheets/", views_sheets.sheet_list, name="sheet_list"),
+    path("campaigns/score-sheets/copy/", views_sheets.sheet_copy, name="sheet_copy"),
+    path("campaigns/score-sheets/<int:pk>/", views_sheets.sheet_edit, name="sheet_edit"),
 ]

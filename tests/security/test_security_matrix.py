@@ -276,6 +276,10 @@ ENTRIES: dict[str, Entry] = {
     "campaigns:review_decide": obj(rid="case_review"),
     "campaigns:review_finding": obj(rid="case_review"),
     "campaigns:reviewer_home": LIST,
+    # score sheets (campaigns.views_sheets): the center's own, its editors only
+    "campaigns:sheet_list": LIST,  # the default sheet and the viewer's center's own
+    "campaigns:sheet_copy": LIST,  # copies for the viewer's own center
+    "campaigns:sheet_edit": obj(pk="score_sheet"),
     # judicial aid (outreach.views_aid, outreach.api.aid): the application on the city's case
     "outreach:aid_apply": CASE,
     "outreach:aid_detail": obj(pk="case", aid="aid"),
