@@ -253,6 +253,8 @@ ENTRIES: dict[str, Entry] = {
     "api:campaign-sweep": obj(pk="campaign"),
     "api:campaign-candidates": obj(pk="campaign"),
     "api:campaign-candidate-decide": obj(pk="campaign", cid="candidate"),
+    "campaigns:sweep": obj(pk="campaign"),
+    "campaigns:sweep_candidate": obj(pk="campaign", cid="candidate"),
     # quality review (campaigns.api.review, campaigns.views_review)
     "api:campaign-score-sheets": LIST,  # the default sheet is everyone's; a center's its own
     "api:campaign-score-sheet-items": obj(pk="score_sheet"),
