@@ -185,7 +185,7 @@ def test_refusal_requires_reasons_and_meets_the_clock(handling_case, cast, peopl
     complete(cast["county_reception"], application)
     with pytest.raises(ValidationError) as err:
         decide(people["county_head"], application, decision="refuse", reasons="  ")
-    assert err.value.message_dict["reasons"] == ["A refusal gives its reasons."]
+    assert err.value.message_dict["reasons"] == ["不予救助应当说明理由。"]
     refused = decide(
         people["county_head"], application, decision="refuse", reasons="不属于救助范围"
     )
@@ -202,7 +202,7 @@ def test_the_cap_is_36_months_of_the_wage(handling_case, cast, people):
         decide(people["county_head"], application, amount="180000.01")
     # 36 × 5,000.00 = 180,000.00
     assert over.value.message_dict["amount"] == [
-        "At most the cap of 180,000.00 yuan (36 months × 5,000.00 yuan, the year's rule)."
+        "不得超过救助限额180,000.00元（本年度标准：36个月 × 5,000.00元）。"
     ]
     at_cap = decide(people["county_head"], application, amount="180000.00")
     assert at_cap.state == AidState.AWAITING_LEADER and at_cap.cap_amount == Decimal("180000.00")
@@ -214,7 +214,7 @@ def test_a_grant_is_at_most_the_amount_requested(handling_case, cast, people):
     answer_all(people["county_head"], application)
     with pytest.raises(ValidationError) as err:
         decide(people["county_head"], application, amount="20000.01")
-    assert err.value.message_dict["amount"] == ["At most the amount requested (20,000.00 yuan)."]
+    assert err.value.message_dict["amount"] == ["不得超过申请金额（20,000.00元）。"]
 
 
 def test_no_rule_for_the_province_and_year_is_409(handling_case, cast, people):
@@ -225,7 +225,10 @@ def test_no_rule_for_the_province_and_year_is_409(handling_case, cast, people):
     with pytest.raises(DomainError) as err:
         decide(people["county_head"], application, amount="1000")
     assert err.value.code == "aid_cap_missing"
-    assert "130000" in str(err.value) and "administrator" in str(err.value)
+    assert (
+        str(err.value)
+        == "尚未设置130000省份2026年度的司法救助限额：请管理员先录入职工月平均工资数额。"
+    )
     application.refresh_from_db()
     assert application.state == AidState.COMPLETE and application.amount is None
 
@@ -322,8 +325,8 @@ def test_eligibility_needs_a_reason_for_each_answer(handling_case, cast):
             ],
         )
     assert err.value.message_dict["answers"] == [
-        "Item 1: give the reason for the answer.",
-        "Item 2: answer yes, no or not established.",
+        "第1项：请填写作答理由。",
+        "第2项：请选择“是”“否”或“尚未查明”。",
     ]
     aid.answer_eligibility(
         actor=cast["county_police"],
@@ -364,7 +367,7 @@ def test_payment_is_at_most_the_grant_and_needs_a_voucher(handling_case, cast, p
             amount="20000.01",
             voucher=pdf(),
         )
-    assert too_much.value.message_dict["amount"] == ["At most the amount granted (20,000.00 yuan)."]
+    assert too_much.value.message_dict["amount"] == ["不得超过决定救助金额（20,000.00元）。"]
 
 
 def test_the_sweep_supervises_the_aid_clocks_like_other_duties(handling_case, cast, people):
