@@ -305,3 +305,16 @@ def test_aid_pages_are_chinese(handling_case, cast, people, make_handling_case):
         if found:
             failures[url] = found
     assert not failures, failures
+
+
+def test_admin_lists_the_checklist_and_the_cap_rules(org):
+    from core.models import User
+
+    admin = User.objects.create_superuser("aid_admin", "a@example.org", "x-Pass-2026")
+    client = login(admin)
+    rules = client.get(reverse("admin:outreach_aidcaprule_changelist"))
+    assert rules.status_code == 200
+    assert "180,000.00" in rules.content.decode()  # 36 × 5,000.00
+    questions = client.get(reverse("admin:outreach_eligibilityquestion_changelist"))
+    assert questions.status_code == 200
+    assert "举报人、证人、鉴定人" in questions.content.decode()
