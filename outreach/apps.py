@@ -47,3 +47,13 @@ class OutreachConfig(AppConfig):
         from .services.aid import EVENT_LABELS as AID_EVENT_LABELS
 
         register_tour_labels(AID_EVENT_LABELS)
+
+        # The reports (I): the sections of the reports page and the ledger columns (下访, 约访,
+        # leader receptions, tours, judicial aid), through reports.hooks.
+        from reports.hooks import register_ledger_columns, register_report_section
+
+        from .report_sections import LEDGER_COLUMNS, aid_section, visits_section
+
+        register_report_section(visits_section)
+        register_report_section(aid_section)
+        register_ledger_columns(LEDGER_COLUMNS)

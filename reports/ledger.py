@@ -5,6 +5,10 @@ A ledger is a ``values_list`` over the scoped, filtered cases with only the colu
 cursor (``.iterator(chunk_size=...)``) and written row by row: openpyxl's write-only mode for
 .xlsx and ``csv`` with a BOM, so the worker's memory stays flat however many rows.
 
+Apps above reports add columns through reports.hooks.register_ledger_columns: each carries the
+factory of an expression correlated on the case (a Subquery count or sum), annotated only when
+the column is chosen, so the ledger stays one query.
+
 ID numbers are masked (the stored masked copy) unless the column ``id_number_full`` is chosen,
 which needs a role allowed to reveal personal numbers (core.roles.PII_REVEAL_ROLES); every full
 number written to a file is logged (core.PiiAccessLog, PIPL Art 28) in the same pass.
@@ -32,6 +36,7 @@ from petitions.selectors import visible_cases_q
 from petitions.states import CaseState
 from routing.models import Assignment, AssignmentRole
 
+from . import hooks
 from .filters import CHINA_TZ, NOT_HANDLED_ASSIGNMENT_STATES, ReportFilters
 
 Render = Callable[[Any], Any]
@@ -57,6 +62,11 @@ class Column:
     width: int
     render: Render | None = None
     pii_full: bool = False
+    # Registered columns (reports.hooks): the expression annotated as ``source`` when the column
+    # is chosen (a factory: expressions are not reused across querysets), and whether the ledger
+    # page shows it beside the default columns.
+    annotation: Callable[[], Any] | None = None
+    screen: bool = False
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -90,7 +100,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("request", gettext_lazy("Request"), "request", 50),
     Column("outcome", gettext_lazy("Outcome"), "outcome", 30),
 )
-COLUMNS_BY_CODE = {c.code: c for c in COLUMNS}
+COLUMNS_BY_CODE = {c.code: c for c in COLUMNS}  # the built-in ones; all_columns() for every one
+
+
+def all_columns() -> tuple[Column, ...]:
+    """The built-in columns, then those registered by the apps above (reports.hooks)."""
+    return COLUMNS + tuple(hooks.ledger_columns())
+
+
+def columns_by_code() -> dict[str, Column]:
+    return {c.code: c for c in all_columns()}
+
+
 DEFAULT_COLUMNS = (
     "number",
     "registered_at",
@@ -115,7 +136,8 @@ def column_errors(codes: Sequence[str], user: User) -> list[str]:
     errors = []
     if not codes:
         errors.append(_("Choose at least one column."))
-    unknown = [c for c in codes if c not in COLUMNS_BY_CODE]
+    known = columns_by_code()
+    unknown = [c for c in codes if c not in known]
     if unknown:
         errors.append(_("Unknown column: %(codes)s.") % {"codes": ", ".join(map(str, unknown))})
     if len(set(codes)) != len(codes):
@@ -157,7 +179,12 @@ def ledger_values(qs: QuerySet[Case], codes: Sequence[str]) -> QuerySet[Any]:
                 .values("department__name")[:1]
             )
         )
-    sources = [COLUMNS_BY_CODE[c].source for c in codes]
+    known = columns_by_code()
+    for code in codes:
+        factory = known[code].annotation
+        if factory is not None:
+            qs = qs.annotate(**{known[code].source: factory()})
+    sources = [known[c].source for c in codes]
     # (registered_at, id) order: stable, and served by case_registered_idx read backwards
     return qs.order_by("registered_at", "pk").values_list("pk", "main_petitioner_id", *sources)
 
@@ -170,21 +197,33 @@ def ledger_rows(
     qs: QuerySet[Case], codes: Sequence[str], *, chunk_size: int = 2000
 ) -> Iterator[tuple[int, int, list[Any]]]:
     """(case id, petitioner id, rendered values) per case, from a server-side cursor."""
-    columns = [COLUMNS_BY_CODE[c] for c in codes]
+    known = columns_by_code()
+    columns = [known[c] for c in codes]
     for row in ledger_values(qs, codes).iterator(chunk_size=chunk_size):
         yield row[0], row[1], render_row(columns, row[2:])
 
 
 # What the ledger page shows on screen: the default columns without the long texts (the
-# request and the outcome are in the file), ID numbers masked.
+# request and the outcome are in the file), ID numbers masked; then the registered columns
+# marked for the screen (screen_columns()).
 SCREEN_COLUMNS = tuple(c for c in DEFAULT_COLUMNS if not COLUMNS_BY_CODE[c].pii_full)
 SCREEN_PAGE_SIZE = 50
 
 
-def screen_rows(raw_rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
-    """A page of ``ledger_values(qs, SCREEN_COLUMNS)`` as {"pk", "cells": [(code, text)]}:
-    dates as Beijing "YYYY-MM-DD HH:MM" like the CSV file, empty values as ""."""
-    columns = [COLUMNS_BY_CODE[c] for c in SCREEN_COLUMNS]
+def screen_columns() -> tuple[str, ...]:
+    return SCREEN_COLUMNS + tuple(
+        c.code for c in hooks.ledger_columns() if c.screen and not c.pii_full
+    )
+
+
+def screen_rows(
+    raw_rows: Iterable[Sequence[Any]], codes: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """A page of ``ledger_values(qs, codes)`` (``codes`` by default screen_columns()) as
+    {"pk", "cells": [(code, text)]}: dates as Beijing "YYYY-MM-DD HH:MM" like the CSV file,
+    empty values as ""."""
+    known = columns_by_code()
+    columns = [known[c] for c in (screen_columns() if codes is None else codes)]
     out = []
     for raw in raw_rows:
         values = render_row(columns, raw[2:])
@@ -232,7 +271,8 @@ class SafeCsvWriter:
 
 
 def headers(codes: Sequence[str]) -> list[str]:
-    return [str(COLUMNS_BY_CODE[c].label) for c in codes]
+    known = columns_by_code()
+    return [str(known[c].label) for c in codes]
 
 
 class LedgerWriter:
@@ -257,9 +297,10 @@ class XlsxWriter(LedgerWriter):
         self.path = path
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet(title=title[:31])
+        known = columns_by_code()
         # write-only sheets take column widths and panes before the first row
         for i, code in enumerate(codes, start=1):
-            self.sheet.column_dimensions[get_column_letter(i)].width = COLUMNS_BY_CODE[code].width
+            self.sheet.column_dimensions[get_column_letter(i)].width = known[code].width
         self.sheet.freeze_panes = "A2"
         bold = Font(bold=True)
         fill = PatternFill("solid", fgColor="DDE6F0")
@@ -270,7 +311,7 @@ class XlsxWriter(LedgerWriter):
             cell.font, cell.fill, cell.alignment = bold, fill, center
             header_cells.append(cell)
         self.sheet.append(header_cells)
-        self.date_columns = {i for i, c in enumerate(codes) if COLUMNS_BY_CODE[c].render is _dt}
+        self.date_columns = {i for i, c in enumerate(codes) if known[c].render is _dt}
         self.WriteOnlyCell = WriteOnlyCell
 
     def write(self, values: list[Any]) -> None:

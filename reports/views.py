@@ -36,18 +36,19 @@ from petitions.validation import MAX_TEXT_LENGTH
 from .cache import cached
 from .charts import department_labels, is_empty, month_labels
 from .filters import CHINA_TZ, ReportFilterForm, ReportFilters, may_view_reports, parse_filters
+from .hooks import report_sections
 from .indicators import COUNT_LABELS, INDICATORS, compute_cached, format_rate
 from .ledger import (
-    COLUMNS,
     DEFAULT_COLUMNS,
-    SCREEN_COLUMNS,
     SCREEN_PAGE_SIZE,
     STATE_CHOICES,
     SafeCsvWriter,
+    all_columns,
     headers,
     ledger_cases,
     ledger_values,
     may_export_full_ids,
+    screen_columns,
     screen_rows,
 )
 from .models import ExportFormat, ExportState, SuggestionState
@@ -162,8 +163,12 @@ def index(request: HttpRequest) -> HttpResponse:
             "by_center": centers,
             "overdue": overdue,
         }
+        # The figures of the apps above (reports.hooks: outreach's 下访, 约访, receptions, tours
+        # and judicial aid), cached like the rest by the filters.
+        sections = cached("sections.v1", filters, lambda: report_sections(filters))
         context.update(
             report=report,
+            sections=sections,
             count_rows=[(k, COUNT_LABELS[k], v) for k, v in report.counts.items()],
             trend=trend,
             by_department=departments,
@@ -186,10 +191,10 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 class LedgerForm(forms.Form):
+    # choices set per form: the built-in columns and those the apps above registered
     columns = forms.MultipleChoiceField(
         label=gettext_lazy("Columns"),
         widget=forms.CheckboxSelectMultiple,
-        choices=[(c.code, c.label) for c in COLUMNS],
         initial=list(DEFAULT_COLUMNS),
     )
     format = forms.ChoiceField(
@@ -209,10 +214,10 @@ class LedgerForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not may_export_full_ids(user):
-            field = self.fields["columns"]
-            assert isinstance(field, forms.MultipleChoiceField)
-            field.choices = [(c.code, c.label) for c in COLUMNS if not c.pii_full]
+        full_ids = may_export_full_ids(user)
+        field = self.fields["columns"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(c.code, c.label) for c in all_columns() if full_ids or not c.pii_full]
 
 
 @login_required
@@ -249,12 +254,13 @@ def ledger(request: HttpRequest) -> HttpResponse:
     if filters is not None:
         # the export's selector (reports.services.job_queryset): the same cases, the same order
         cases = ledger_cases(viewer=user, filters=filters, states=states)
-        paginator = Paginator(ledger_values(cases, SCREEN_COLUMNS), SCREEN_PAGE_SIZE)
+        codes = screen_columns()
+        paginator = Paginator(ledger_values(cases, codes), SCREEN_PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
         context.update(
             row_count=paginator.count,
-            ledger_headers=headers(SCREEN_COLUMNS),
-            ledger_rows=screen_rows(page.object_list),
+            ledger_headers=headers(codes),
+            ledger_rows=screen_rows(page.object_list, codes),
             pager=_pager(request, page),
             page_query=urlencode([*filters.as_params().items(), *(("state", s) for s in states)]),
         )
