@@ -204,7 +204,10 @@ def _register(request: HttpRequest, user: User) -> HttpResponse:
         open_cases=open_cases,
         own_center_id=user.center_id,
     )
-    form.offer_leaders(_duties_today(user))
+    if request.POST.get("received_by_leader"):
+        # Only a visit marked as received by a leader reads today's schedule (the choice's
+        # check): the desk's POST keeps its query count otherwise.
+        form.offer_leaders(_duties_today(user))
     reps = RepresentativeFormSet(request.POST, prefix=REPS_PREFIX)
     lookup = LookupForm()
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import pgettext_lazy
 
 from core.models import User, UserRole
 from core.roles import Role
@@ -27,6 +28,33 @@ from supervision.models import LeaderResponsibility
 from .models import Outreach, OutreachKind, OutreachState
 
 PUBLIC_SCHEDULE_DAYS = 30
+
+# Words of the choices that collide in the catalogue with the same English elsewhere ("Home" is
+# the navigation's 首页, "Kept" a campaign's 已列入): in a context of their own.
+PLACE_LABELS = {
+    "home": pgettext_lazy("place", "Home"),
+    "village": pgettext_lazy("place", "Village or community"),
+    "workplace": pgettext_lazy("place", "Workplace"),
+    "center": pgettext_lazy("place", "Reception center"),
+    "other": pgettext_lazy("place", "Other"),
+}
+STATE_LABELS = {
+    "done": pgettext_lazy("outreach", "Done"),
+    "scheduled": pgettext_lazy("outreach", "Scheduled"),
+    "kept": pgettext_lazy("outreach", "Kept"),
+    "missed": pgettext_lazy("outreach", "Missed"),
+    "cancelled": pgettext_lazy("outreach", "Cancelled"),
+}
+
+
+def place_label(value: str) -> str:
+    return str(PLACE_LABELS.get(value, value))
+
+
+def state_label(value: str) -> str:
+    return str(STATE_LABELS.get(value, value))
+
+
 LEADER_PAGE_ROWS = 20
 
 __all__ = [
@@ -63,21 +91,18 @@ def get_appointment_for(user: User, case: Case, pk: int) -> Outreach | None:
 
 
 def case_panel_context(user: User, case: Case, page: Any) -> dict[str, Any]:
-    """The case page's visits part (outreach.case_panel): the rows, the visits received in
-    person by a leader, and whether this viewer may record (two or three queries)."""
+    """The case page's visits part (outreach.case_panel): the 下访 and 约访 (one query) and, for
+    who may record, the forms (one query: the leaders to choose from). Whether the viewer may
+    record is read from the page's assignments (``page.assignments``, loaded once for the
+    page). The visits received in person by a leader are in the page's visits table."""
     from .services.visits import may_record_outreach
 
     rows = outreach_for_case(user, case)
-    received = list(
-        Visit.objects.filter(case_id=case.pk, received_by_leader__isnull=False)
-        .select_related("received_by_leader")
-        .order_by("at", "pk")
-    )
-    may_record = may_record_outreach(user, case)
+    assignments = getattr(page, "assignments", None)
+    may_record = may_record_outreach(user, case, assignments=assignments)
     context: dict[str, Any] = {
         "home_visits": [r for r in rows if r.kind == OutreachKind.HOME_VISIT],
         "appointments": [r for r in rows if r.kind == OutreachKind.APPOINTMENT],
-        "received": received,
         "may_record": may_record,
     }
     if may_record:

@@ -35,7 +35,7 @@ from petitions.models import Case
 from petitions.selectors import get_case_for
 
 from .models import OutreachKind, PlaceKind
-from .selectors_visits import get_appointment_for, public_row, reception_days
+from .selectors_visits import PLACE_LABELS, get_appointment_for, public_row, reception_days
 from .services import reception_days as day_services
 from .services import visits as services
 
@@ -86,7 +86,10 @@ def leader_choices(case: Case) -> list[tuple[str, str]]:
 class OutreachForm(forms.Form):
     at = forms.DateTimeField(label=gettext_lazy("Time"), widget=LocalDateTimeInput())
     place = forms.CharField(label=gettext_lazy("Place"), max_length=200)
-    place_kind = forms.ChoiceField(label=gettext_lazy("Kind of place"), choices=PlaceKind.choices)
+    place_kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of place"),
+        choices=[(value, PLACE_LABELS[value]) for value in PlaceKind.values],
+    )
     leader = forms.ChoiceField(label=gettext_lazy("Leader"), required=False)
     participants = forms.CharField(label=gettext_lazy("With whom"), required=False)
     notes = forms.CharField(
@@ -99,11 +102,18 @@ class OutreachForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args: Any, case: Case, kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        case: Case,
+        kind: str,
+        leaders: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         leader = self.fields["leader"]
         assert isinstance(leader, forms.ChoiceField)
-        leader.choices = leader_choices(case)
+        leader.choices = leaders if leaders is not None else leader_choices(case)
         if kind == OutreachKind.APPOINTMENT:
             for name in ("participants", "agreed", "next_step"):
                 del self.fields[name]
@@ -118,10 +128,12 @@ def panel_forms(case: Case) -> dict[str, OutreachForm]:
     """The case card's two empty forms, each with a fresh one-time key and the case's version."""
     import secrets
 
+    leaders = leader_choices(case)  # one query for both forms
     return {
         f"{'home' if kind == OutreachKind.HOME_VISIT else 'appointment'}_form": OutreachForm(
             case=case,
             kind=kind,
+            leaders=leaders,
             prefix=prefix,
             initial={
                 "expected_version": case.version,
@@ -226,10 +238,12 @@ class ReceptionDayForm(forms.Form):
         label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     starts_at = forms.TimeField(
-        label=gettext_lazy("From"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("Starts at"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     ends_at = forms.TimeField(
-        label=gettext_lazy("Until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("Ends at"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     place = forms.CharField(label=gettext_lazy("Place"), max_length=200)
     subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200, required=False)
@@ -328,6 +342,8 @@ def cancel_day(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         center__in=centers_visible_to(user),
     )
+    if not day_services.may_keep_schedule(user, duty.center):
+        raise DjangoPermissionDenied(_("Only the office of this center keeps its reception days."))
     try:
         day_services.cancel_reception_day(actor=user, duty=duty)
     except (PermissionDenied, DomainError) as exc:

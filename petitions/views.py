@@ -432,7 +432,11 @@ def render_case_page(
         }
         for link in links
     ]
-    visits = list(case.visits.select_related("petitioner", "received_by").order_by("at", "id"))
+    visits = list(
+        case.visits.select_related("petitioner", "received_by", "received_by_leader").order_by(
+            "at", "id"
+        )
+    )
     for visit in visits:  # channel and center from the in-process caches, not joined
         attach_cached_relations(visit, {"channel": Channel}, centers=("center",))
     can_act = can_act_on(user, case)

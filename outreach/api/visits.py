@@ -35,7 +35,12 @@ from intake.models import LeaderDuty
 from petitions.selectors import get_case_for
 
 from ..models import OutreachKind, PlaceKind
-from ..selectors_visits import get_appointment_for, outreach_for_case, reception_days
+from ..selectors_visits import (
+    get_appointment_for,
+    outreach_for_case,
+    reception_days,
+    state_label,
+)
 from ..services import reception_days as day_services
 from ..services import visits as services
 
@@ -114,7 +119,7 @@ class OutreachSerializer(serializers.Serializer):
     kind = serializers.CharField()
     kind_label = serializers.CharField(source="get_kind_display")
     state = serializers.CharField()
-    state_label = serializers.CharField(source="get_state_display")
+    state_label = serializers.SerializerMethodField()
     at = serializers.DateTimeField()
     place = serializers.CharField()
     place_kind = serializers.CharField()
@@ -129,6 +134,9 @@ class OutreachSerializer(serializers.Serializer):
     recorded_by = PersonSerializer()
     recorded_at = serializers.DateTimeField()
     version = serializers.IntegerField()
+
+    def get_state_label(self, row: Any) -> str:
+        return state_label(row.state)
 
 
 class ReceptionDayInputSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ version as the desk's visit does. Lock order: the case row first, then the appoi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,7 @@ from routing.models import ACTIVE_ASSIGNMENT_STATES, Assignment
 from supervision.services.common import _handlers_audience, _notify, _to_user
 
 from ..models import Outreach, OutreachKind, OutreachState, PlaceKind
+from ..selectors_visits import state_label
 
 __all__ = [
     "CENTER_STAFF_ROLES",
@@ -81,8 +83,12 @@ EVENT_LABELS = {
 # --- guards ---------------------------------------------------------------------------------------
 
 
-def may_record_outreach(actor: User, case: Case) -> bool:
-    """The actor may record a 下访 or a 约访 on this case (see the module's docstring)."""
+def may_record_outreach(
+    actor: User, case: Case, *, assignments: Sequence[Assignment] | None = None
+) -> bool:
+    """The actor may record a 下访 or a 约访 on this case (see the module's docstring).
+    ``assignments``: the case's assignments when the caller has them (the case page), else one
+    query."""
     if actor.is_superuser:
         return True
     if not actor.is_active or actor.center_id is None:
@@ -92,6 +98,11 @@ def may_record_outreach(actor: User, case: Case) -> bool:
     if actor.has_role(Role.LEADER) and case.center_id in visible_center_ids(actor):
         return True
     if actor.department_id is not None and actor.has_role(*DEPARTMENT_ROLES):
+        if assignments is not None:
+            return any(
+                a.department_id == actor.department_id and a.state in ACTIVE_ASSIGNMENT_STATES
+                for a in assignments
+            )
         return Assignment.objects.filter(
             case_id=case.pk,
             department_id=actor.department_id,
@@ -213,7 +224,7 @@ def _require_scheduled(row: Outreach) -> None:
     if row.state != OutreachState.SCHEDULED:
         raise DomainError(
             _("The appointment is “%(state)s”: it can no longer be changed.")
-            % {"state": row.get_state_display()},
+            % {"state": state_label(row.state)},
             code="appointment_not_scheduled",
         )
 

@@ -19,7 +19,7 @@ from clocks.deadlines import CHINA_TZ
 from core.models import User
 from core.roles import Role
 
-from ..selectors_visits import public_schedule, visits_by_leader
+from ..selectors_visits import place_label, public_schedule, state_label, visits_by_leader
 
 register = template.Library()
 
@@ -36,3 +36,13 @@ def leader_outreach(context: Any) -> dict[str, Any]:
     if not isinstance(user, User) or not user.has_role(Role.LEADER, Role.HEAD):
         return {"shown": False}
     return {"shown": True, "page": visits_by_leader(user)}
+
+
+@register.filter
+def outreach_place(value: str) -> str:
+    return place_label(value)
+
+
+@register.filter
+def outreach_state(value: str) -> str:
+    return state_label(value)

@@ -194,6 +194,34 @@ def _aid(c: dict[str, User], city: Target) -> None:
     city.ids["aid"] = application.pk
 
 
+def _visits(c: dict[str, User], city: Target) -> None:
+    """An appointment (约访) on the city's case and a reception day of the city (outreach, issue
+    20): the objects of the appointment and reception-day entries."""
+    from datetime import time, timedelta
+
+    from outreach.services.reception_days import schedule_reception_day
+    from outreach.services.visits import schedule_appointment
+
+    appointment = schedule_appointment(
+        actor=c["supervisor"],
+        case=city.case,
+        at=timezone.now() + timedelta(days=2),
+        place="接待大厅",
+        expected_version=None,
+    )
+    city.ids["appointment"] = appointment.pk
+    duty = schedule_reception_day(
+        actor=c["supervisor"],
+        center=city.case.center,
+        leader=c["leader"],
+        date=timezone.localdate() + timedelta(days=1),
+        starts_at=time(9),
+        ends_at=time(11),
+        place="接待大厅",
+    )
+    city.ids["duty"] = duty.pk
+
+
 def build_world(org: Org, cast: dict[str, User]) -> World:
     from appeals.services import request_review
     from reports.services import issue_suggestion, start_export
@@ -261,6 +289,7 @@ def build_world(org: Org, cast: dict[str, User]) -> World:
     city.ids["suggestion"] = suggestion.pk
     _campaigns(org, c, city, handling, replied.case)
     _aid(c, city)
+    _visits(c, city)
 
     # County A: registered and in handling at the county police.
     county_case, county_person = _secret_case(c["county_reception"], "县")

@@ -84,7 +84,12 @@ def test_list_filters_never_bring_out_of_scope_rows(world: World):
     pages = [
         reverse(name)
         for name, entry in ENTRIES.items()
-        if entry.kind == "list" and not name.startswith("api") and name not in {"logout", "home"}
+        # list pages without path arguments (a center's schedule takes its center: probed by the
+        # matrix, it carries no case data)
+        if entry.kind == "list"
+        and entry.kwargs is None
+        and not name.startswith("api")
+        and name not in {"logout", "home"}
     ]
     page_params = ["q", "center"]
     clients = viewers(world)

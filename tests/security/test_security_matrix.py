@@ -302,6 +302,29 @@ ENTRIES: dict[str, Entry] = {
     "api:case-judicial-aid-approve": obj(pk="case", aid="aid"),
     "api:case-judicial-aid-pay": obj(pk="case", aid="aid"),
     # tours carrying cases (outreach.views_tours, outreach.api.tours): the tour is the object
+    # 下访 / 约访 (outreach.views_visits, outreach.api.visits): the case, its appointment
+    "outreach:record_outreach": Entry(
+        "object", lambda t: {"pk": t.id("case"), "kind": "home_visit"}
+    ),
+    "outreach:appointment_step": Entry(
+        "object", lambda t: {"pk": t.id("case"), "oid": t.id("appointment"), "step": "kept"}
+    ),
+    "api:case-outreach": CASE,
+    "api:case-outreach-kept": obj(pk="case", oid="appointment"),
+    "api:case-outreach-missed": obj(pk="case", oid="appointment"),
+    "api:case-outreach-cancel": obj(pk="case", oid="appointment"),
+    # reception days (领导接访日): a center's schedule is read by every staff member of the
+    # centers that see it and carries no case data (its writes are the office's: 403 otherwise)
+    "outreach:my_reception_days": LIST,
+    "outreach:reception_days": Entry("list", lambda t: {"cid": t.case.center_id}),
+    "outreach:reception_day_cancel": obj(pk="duty"),
+    "outreach:reception_notice": Entry(
+        "list", lambda t: {"cid": t.case.center_id, "year": 2026, "month": 3}
+    ),
+    "outreach:reception_notice_pdf": Entry(
+        "list", lambda t: {"cid": t.case.center_id, "year": 2026, "month": 3}
+    ),
+    "api:reception-days": LIST,
     "outreach:tours": LIST,
     "outreach:tour_plan": LIST,  # supervisors and leaders of a center with centers below; else 403
     "outreach:tour": obj(pk="tour"),
