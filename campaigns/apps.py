@@ -28,5 +28,7 @@ class CampaignsConfig(AppConfig):
                 "campaign_ledger": _("Backlog matter ledger updated"),
                 "campaign_progress_overdue": _("Backlog matter progress report overdue"),
                 "campaign_progress_escalated": _("Backlog matter escalated: no progress"),
+                "campaign_candidate_kept": _("Kept in a campaign's sweep (排查)"),
+                "campaign_candidate_dropped": _("Dropped from a campaign's sweep (排查)"),
             }
         )

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
@@ -208,6 +209,7 @@ def visits_section(f: ReportFilters) -> ReportSection:
             ),
         ),
         note=_case_filters_note(f),
+        links=((_("Tours carrying cases"), reverse("outreach:tours")),),
     )
 
 
@@ -335,6 +337,7 @@ def aid_section(f: ReportFilters) -> ReportSection:
             ),
         ),
         note=_case_filters_note(f),
+        links=((_("Judicial aid ledger"), reverse("outreach:aid_ledger")),),
     )
 
 

@@ -62,6 +62,7 @@ class ReportSection:
     rows: tuple[SectionRow, ...]
     tables: tuple[SectionTable, ...] = ()
     note: str = ""  # what the figures do not follow (a filter they ignore), shown under them
+    links: tuple[tuple[str, str], ...] = ()  # (label, URL): the section's own pages (its ledger)
 
 
 ReportSectionProvider = Callable[["ReportFilters"], "ReportSection | None"]

@@ -165,7 +165,7 @@ def index(request: HttpRequest) -> HttpResponse:
         }
         # The figures of the apps above (reports.hooks: outreach's 下访, 约访, receptions, tours
         # and judicial aid), cached like the rest by the filters.
-        sections = cached("sections.v1", filters, lambda: report_sections(filters))
+        sections = cached("sections.v2", filters, lambda: report_sections(filters))
         context.update(
             report=report,
             sections=sections,
