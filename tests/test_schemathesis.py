@@ -8,6 +8,7 @@ whole run takes a few minutes inside `make test`."""
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from typing import Any
 
@@ -58,7 +59,8 @@ def _schema() -> Any:
 def _path_ids(world: World, path: str) -> dict[str, Any]:
     if "{" not in path:
         return {}
-    match = resolve(path.replace("{pk}", "1").replace("{id}", "1"))
+    # Any path parameter ({id}, {mid}, {case_id}...) stands for an id: 1 resolves to the pattern.
+    match = resolve(re.sub(r"\{\w+\}", "1", path))
     name = ":".join(filter(None, [match.namespace, match.url_name]))
     entry = ENTRIES[name]
     assert entry.kwargs is not None

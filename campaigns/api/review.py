@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.models import Department, User
+from petitions.api.serializers import MAX_ID, MAX_VERSION
 from petitions.models import Case
 
 from .. import services
@@ -147,26 +148,28 @@ class OutsideReviewerInput(serializers.Serializer):
 
 
 class ReviewInput(serializers.Serializer):
-    case = serializers.IntegerField()
+    case = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     scores = serializers.ListField(child=serializers.DictField(), allow_empty=True)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
-    expected_version = serializers.IntegerField(required=False, min_value=1)
+    expected_version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VERSION)
 
 
 class ObjectionInput(serializers.Serializer):
-    reasons = serializers.CharField(allow_blank=True)
-    expected_version = serializers.IntegerField(required=False, min_value=1)
+    reasons = serializers.CharField()
+    expected_version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VERSION)
 
 
 class DecisionInput(serializers.Serializer):
     upheld = serializers.BooleanField()
-    note = serializers.CharField(allow_blank=True)
-    adjusted_total = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    expected_version = serializers.IntegerField(required=False, min_value=1)
+    note = serializers.CharField()
+    adjusted_total = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_VERSION
+    )
+    expected_version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VERSION)
 
 
 class ReviewFindingInput(serializers.Serializer):
-    finding = serializers.CharField(allow_blank=True)
+    finding = serializers.CharField()
     measures = serializers.CharField(required=False, allow_blank=True, default="")
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.all(), required=False, allow_null=True
@@ -177,13 +180,15 @@ class ReviewFindingInput(serializers.Serializer):
 
 
 class ReviewBulletinInput(serializers.Serializer):
-    title = serializers.CharField(allow_blank=True)
-    body = serializers.CharField(allow_blank=True)
-    cases = serializers.ListField(child=serializers.IntegerField(), required=False)
+    title = serializers.CharField()
+    body = serializers.CharField()
+    cases = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
+    )
 
 
 class SheetCopyInput(serializers.Serializer):
-    copy_of = serializers.IntegerField(required=False)
+    copy_of = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     name = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.models import (
@@ -22,6 +23,7 @@ from campaigns.models import (
     ScoreSheet,
 )
 from core.models import Center, Department, User
+from petitions.api.serializers import MAX_ID, MAX_VERSION
 
 
 def _staff_field(help_text: str, *, many: bool = False) -> Any:
@@ -54,6 +56,7 @@ class VersionInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=1,
+        max_value=MAX_VERSION,
         help_text=str(_("The version read; a newer one on the server answers 409.")),
     )
 
@@ -159,7 +162,9 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 
 class MatterInputSerializer(serializers.Serializer):
-    case = serializers.IntegerField(help_text=str(_("Id of a case of the campaign's centers.")))
+    case = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text=str(_("Id of a case of the campaign's centers."))
+    )
     center = serializers.PrimaryKeyRelatedField(
         queryset=Center.objects.all(),
         required=False,
@@ -283,8 +288,18 @@ class FiguresSerializer(serializers.Serializer):
     cessation_rate = serializers.FloatField(allow_null=True)
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "integer"}, {"type": "string", "format": "date"}], "nullable": True}
+)
+class GroupIdField(serializers.Field):
+    """A breakdown row's key: a center, department or leader id, or a week's Monday."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class GroupFiguresSerializer(FiguresSerializer):
-    id = serializers.CharField(allow_null=True)
+    id = GroupIdField(allow_null=True)
     name = serializers.CharField(allow_null=True)
 
 

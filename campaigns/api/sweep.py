@@ -92,7 +92,7 @@ class HandDownInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class DecideInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     keep = serializers.BooleanField()
-    reason = serializers.CharField(max_length=2000, allow_blank=True)
+    reason = serializers.CharField(max_length=2000)
     hand_down = HandDownInputSerializer(
         required=False,
         allow_null=True,

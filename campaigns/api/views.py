@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -65,6 +65,22 @@ class NewestFirst(SafeCursorPagination):
     ordering = "-pk"
 
 
+class CampaignPageSerializer(serializers.Serializer):
+    """A page of campaigns: CursorPagination's shape."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CampaignSerializer(many=True)
+
+
+class MatterPageSerializer(serializers.Serializer):
+    """A page of backlog matters: CursorPagination's shape."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MatterSerializer(many=True)
+
+
 class DueFirst(SafeCursorPagination):
     ordering = ("due_on", "pk")
 
@@ -87,13 +103,14 @@ def _matter_row(pk: int) -> Matter:
 class CampaignsView(APIView):
     @extend_schema(
         tags=TAGS,
+        operation_id="campaigns_list",
         summary="Campaigns the caller may read",
         description=(
             "The caller's center's campaigns, those of the centers below it (read-only), and "
             "campaigns that handed matters down to the caller's center or department. Newest "
             "first, cursor-paginated."
         ),
-        responses={200: CampaignSerializer(many=True)},
+        responses={200: CampaignPageSerializer},
     )
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
@@ -180,12 +197,13 @@ class CampaignCloseView(APIView):
 class MattersView(APIView):
     @extend_schema(
         tags=TAGS,
+        operation_id="campaigns_matters_list",
         summary="The campaign's backlog matters the caller may read",
         description=(
             "All of them for the campaign's center and the centers above it; only those handed "
             "to the caller's center, department or person otherwise. Due first, paginated."
         ),
-        responses={200: MatterSerializer(many=True), **ERRORS},
+        responses={200: MatterPageSerializer, **ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)

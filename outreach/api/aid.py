@@ -19,9 +19,11 @@ ValidationError 400, PermissionDenied 403, DomainError and StaleState 409.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -36,6 +38,7 @@ from outreach.models import (
 )
 from outreach.selectors_aid import aid_for_case, get_aid_for
 from outreach.services import aid as services
+from petitions.api.serializers import MAX_ID, MAX_VERSION
 from petitions.api.views import actor_of
 from petitions.selectors import get_case_for
 
@@ -104,24 +107,37 @@ class AidSerializer(serializers.ModelSerializer):
 
 
 class AidApplyInputSerializer(serializers.Serializer):
-    applicant = serializers.IntegerField()
+    applicant = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     circumstance = serializers.ChoiceField(choices=AidCircumstance.choices)
-    circumstances = serializers.CharField(allow_blank=True)
-    requested_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    department = serializers.IntegerField(required=False, allow_null=True)
-    expected_version = serializers.IntegerField(required=False, allow_null=True)
+    circumstances = serializers.CharField()
+    # Checked here too (as the service does, with its message) so that a blank description and a
+    # bad amount are answered together.
+    requested_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={"min_value": _("The amount must be more than 0.")},
+    )
+    department = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
+    expected_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_VERSION
+    )
     submission_key = serializers.CharField(required=False, allow_blank=True, max_length=64)
     files = serializers.ListField(child=serializers.FileField(), required=False)
 
 
 class AidVersionInputSerializer(serializers.Serializer):
-    expected_version = serializers.IntegerField(required=False, allow_null=True)
+    expected_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_VERSION
+    )
 
 
 class AidAnswerSerializer(serializers.Serializer):
-    question = serializers.IntegerField()
+    question = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     answer = serializers.ChoiceField(choices=EligibilityAnswer.choices)
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
 
 
 class AidEligibilityInputSerializer(AidVersionInputSerializer):

@@ -28,6 +28,7 @@ from campaigns.api.serializers import RefSerializer, UserRefSerializer
 from campaigns.models import Matter
 from core.models import Center, Department, User
 from core.pagination import SafeCursorPagination
+from petitions.api.serializers import MAX_ID, MAX_VERSION, headcount_field
 from petitions.models import Case
 from petitions.selectors import cases_visible_to
 
@@ -81,6 +82,7 @@ class TourVersionInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=1,
+        max_value=MAX_VERSION,
         help_text=str(gettext_lazy("The version read; a newer one on the server answers 409.")),
     )
 
@@ -95,13 +97,13 @@ class TourInputSerializer(serializers.Serializer):
     leader = _staff("User id of the tour's leader (a leader of the caller's center).")
     members = _staff("User ids of the team.", many=True, required=False)
     cases = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         default=list,
         help_text="Ids of open cases of the center visited or of the centers below it.",
     )
     matters = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         default=list,
         help_text="Ids of campaigns' backlog matters (campaigns.Matter) of those centers.",
@@ -118,26 +120,34 @@ class TourUpdateSerializer(TourVersionInputSerializer):
 
 
 class TourAddCasesSerializer(TourVersionInputSerializer):
-    cases = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    matters = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    cases = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list
+    )
+    matters = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list
+    )
 
 
 class TourReceptionInputSerializer(TourVersionInputSerializer):
-    case = serializers.IntegerField(help_text="Id of a carried case.")
+    case = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of a carried case."
+    )
     at = serializers.DateTimeField()
-    notes = serializers.CharField(allow_blank=True)
-    headcount = serializers.IntegerField(required=False, default=1)
+    notes = serializers.CharField()
+    headcount = headcount_field()
     submission_key = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
 class TourMeetingInputSerializer(serializers.Serializer):
-    case = serializers.IntegerField(help_text="Id of a carried case.")
+    case = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of a carried case."
+    )
     held_at = serializers.DateTimeField()
     departments = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.filter(is_active=True), many=True
     )
     participants = serializers.CharField(required=False, allow_blank=True, default="")
-    decisions = serializers.CharField(allow_blank=True)
+    decisions = serializers.CharField()
 
 
 class TourFindingInputSerializer(TourVersionInputSerializer):
@@ -148,7 +158,7 @@ class TourFindingInputSerializer(TourVersionInputSerializer):
 
 
 class TourReportInputSerializer(TourVersionInputSerializer):
-    summary = serializers.CharField(allow_blank=True)
+    summary = serializers.CharField()
 
 
 class TourCarriedCaseSerializer(serializers.Serializer):
@@ -268,19 +278,28 @@ class NewestFirst(SafeCursorPagination):
     ordering = ("-starts_on", "-pk")
 
 
+class TourPageSerializer(serializers.Serializer):
+    """A page of tours: CursorPagination's shape."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = TourListSerializer(many=True)
+
+
 # --- views ------------------------------------------------------------------------------------------
 
 
 class ToursView(APIView):
     @extend_schema(
         tags=TAGS,
+        operation_id="tours_list",
         summary="Tours the caller may read",
         description=(
             "Tours of the caller's center and of the centers below it (read-only), tours to "
             "them, and tours the caller leads or is a member of. Newest first, cursor-paginated; "
             "?live=1 for the tours still live (not reported, or an instruction not yet met)."
         ),
-        responses={200: TourListSerializer(many=True)},
+        responses={200: TourPageSerializer},
     )
     def get(self, request: Request) -> Response:
         actor = actor_of(request)

@@ -23,7 +23,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +37,7 @@ from rest_framework.views import APIView
 from core.models import User
 from core.selectors import centers_visible_to
 from intake.models import LeaderDuty
+from petitions.api.serializers import MAX_ID, MAX_VERSION
 from petitions.selectors import get_case_for
 
 from ..models import OutreachKind, PlaceKind
@@ -81,28 +87,36 @@ def _user_or_none(pk: int | None, field: str) -> User | None:
 class OutreachInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=OutreachKind.choices)
     at = serializers.DateTimeField()
-    place = serializers.CharField(max_length=200, allow_blank=True)
+    place = serializers.CharField(max_length=200)
     place_kind = serializers.ChoiceField(choices=PlaceKind.choices, required=False)
-    leader = serializers.IntegerField(required=False, allow_null=True, default=None)
+    leader = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID
+    )
     participants = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     agreed = serializers.CharField(required=False, allow_blank=True, default="")
     next_step = serializers.CharField(required=False, allow_blank=True, default="")
     outcome = serializers.CharField(required=False, allow_blank=True, default="")
-    expected_version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    expected_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_VERSION
+    )
     submission_key = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default=""
     )
 
 
 class KeptInputSerializer(serializers.Serializer):
-    notes = serializers.CharField(allow_blank=True)
-    expected_version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    notes = serializers.CharField()
+    expected_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_VERSION
+    )
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
-    expected_version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    reason = serializers.CharField()
+    expected_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_VERSION
+    )
 
 
 class PersonSerializer(serializers.Serializer):
@@ -140,13 +154,20 @@ class OutreachSerializer(serializers.Serializer):
 
 
 class ReceptionDayInputSerializer(serializers.Serializer):
-    center = serializers.IntegerField()
-    leader = serializers.IntegerField()
+    center = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    leader = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     date = serializers.DateField()
     starts_at = serializers.TimeField()
     ends_at = serializers.TimeField()
-    place = serializers.CharField(max_length=200, allow_blank=True)
+    place = serializers.CharField(max_length=200)
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "09:00:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time without an offset (JSON Schema's "time" format demands one)."""
 
 
 class ReceptionDaySerializer(serializers.Serializer):
@@ -155,8 +176,8 @@ class ReceptionDaySerializer(serializers.Serializer):
     center_name = serializers.CharField(source="center.name")
     leader = PersonSerializer()
     date = serializers.DateField()
-    starts_at = serializers.TimeField(allow_null=True)
-    ends_at = serializers.TimeField(allow_null=True)
+    starts_at = LocalTimeField(allow_null=True)
+    ends_at = LocalTimeField(allow_null=True)
     place = serializers.CharField()
     subject = serializers.CharField()
 
@@ -273,7 +294,11 @@ class ReceptionDaysView(APIView):
     @extend_schema(
         tags=TAGS,
         parameters=[
-            OpenApiParameter("center", int, description="A center the caller sees."),
+            OpenApiParameter(
+                "center",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="A center the caller sees.",
+            ),
             OpenApiParameter("from", str, description="First day (YYYY-MM-DD)."),
             OpenApiParameter("to", str, description="Last day (YYYY-MM-DD), inclusive."),
         ],
