@@ -10,6 +10,9 @@ them). An app registers its callables from its ``AppConfig.ready()``.
 - User visibility providers give, for one user, the ids of cases that user may read beyond the
   center and department rules (``values_list("case_id", flat=True)``), or None when they add
   nothing for this user (no query), e.g. campaigns: an outside reviewer's sampled cases.
+- Department conditions give, for a department id, a Q on Case for the cases that department
+  may read (petitions.selectors.visible_cases_q), e.g. routing: an EXISTS on its assignments.
+- The case assignments loader gives the case page its assignment rows (routing).
 - Final-matter providers give the rows whose existence makes a case's matter final (不再受理,
   Arts 35-37), as a queryset correlated on the outer case (``OuterRef("pk")``), e.g. appeals'
   Finality. Registration (petitions.services.register_case) wraps them in EXISTS in the query that
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
+    from django.db.models import Q, QuerySet
 
     from .models import Case, Petitioner
 
@@ -36,6 +39,7 @@ WarningProvider = Callable[["Petitioner", "Case | None"], list[str]]
 VisibilityProvider = Callable[[Sequence[int]], "QuerySet[Any]"]
 FinalMatterProvider = Callable[[], "QuerySet[Any]"]
 UserVisibilityProvider = Callable[[Any], "QuerySet[Any] | None"]
+DepartmentCondition = Callable[[int], "Q"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,30 @@ _visibility_providers: list[VisibilityProvider] = []
 _final_matter_providers: list[FinalMatterProvider] = []
 _user_visibility_providers: list[UserVisibilityProvider] = []
 _case_section_providers: list[CaseSectionProvider] = []
+_department_conditions: list[DepartmentCondition] = []
+
+
+def register_department_condition(condition: DepartmentCondition) -> None:
+    if condition not in _department_conditions:
+        _department_conditions.append(condition)
+
+
+def department_conditions() -> tuple[DepartmentCondition, ...]:
+    return tuple(_department_conditions)
+
+
+# The case page's assignment rows (oldest first, with department and handler), from the app
+# that assigns cases (routing); one loader, registered once.
+CaseAssignmentsLoader = Callable[[int], list[Any]]
+_case_assignments_loader: list[CaseAssignmentsLoader] = []
+
+
+def register_case_assignments_loader(loader: CaseAssignmentsLoader) -> None:
+    _case_assignments_loader[:] = [loader]
+
+
+def case_assignments(case_id: int) -> list[Any]:
+    return _case_assignments_loader[0](case_id) if _case_assignments_loader else []
 
 
 def register_warning_provider(provider: WarningProvider) -> None:

@@ -18,7 +18,6 @@ from django.utils import timezone
 from core.models import User
 from core.roles import CENTER_ROLES, DEPARTMENT_ROLES, Role
 from core.selectors import visible_center_ids
-from routing.models import Assignment, Transfer
 
 from . import hooks
 from .models import Case, FileLookup, Petitioner
@@ -35,32 +34,28 @@ def visible_cases_q(user: User) -> Q | None:
     if roles & CENTER_ROLES:
         center_ids = visible_center_ids(user)  # from the organisation cache, no query
         condition |= Q(center_id__in=center_ids)
-        # Cases this center transferred outside its own subtree stay readable. Fetched as a
-        # (short) id list rather than an EXISTS in the OR, so the list pages keep using the
-        # (center, registered_at) indexes at a million cases.
-        extra_ids = (
-            Transfer.objects.filter(from_center_id__in=center_ids)
-            .exclude(to_center_id__in=center_ids)
-            .values_list("case_id", flat=True)
-            .distinct()
-        )
-        # Apps above petitions add cases these centers may read (petitions.hooks, e.g. the
-        # cases a center reviews); UNIONed into the same query, so no extra round trip.
-        for provider in hooks.visibility_providers():
-            extra_ids = extra_ids.union(provider(center_ids))
-        moved_out = list(extra_ids)
-        if moved_out:
-            condition |= Q(pk__in=moved_out)
+        # Cases these centers may read beyond their own subtree: apps above petitions provide
+        # them (petitions.hooks), e.g. routing: the cases a center transferred away (to follow the
+        # outcome); appeals: the cases a center reviews. Fetched as one (short) id list, the
+        # providers' queries UNIONed, rather than an EXISTS in the OR, so the list pages keep
+        # using the (center, registered_at) indexes at a million cases.
+        providers = hooks.visibility_providers()
+        if providers:
+            extra_ids = providers[0](center_ids)
+            for provider in providers[1:]:
+                extra_ids = extra_ids.union(provider(center_ids))
+            moved_out = list(extra_ids)
+            if moved_out:
+                condition |= Q(pk__in=moved_out)
     for user_provider in hooks.user_visibility_providers():
         ids = user_provider(user)
         if ids is not None:
             condition |= Q(pk__in=ids)
     if roles & DEPARTMENT_ROLES and user.department_id:
-        condition |= Q(
-            Exists(
-                Assignment.objects.filter(case_id=OuterRef("pk"), department_id=user.department_id)
-            )
-        )
+        # Department staff: the cases their department is (or was) assigned, a condition the
+        # app that assigns provides (routing), correlated on the case row.
+        for department_condition in hooks.department_conditions():
+            condition |= department_condition(user.department_id)
     return condition
 
 
@@ -128,7 +123,7 @@ def attach_cached_relations(
             field.set_cached_value(obj, center)
 
 
-def get_case_page_for(user: User, pk: int | str) -> tuple[Case, list[Assignment]]:
+def get_case_page_for(user: User, pk: int | str) -> tuple[Case, list[Any]]:
     """``get_case_for`` for the case page, with the case's assignments (oldest first, with
     department and handler: the page shows them and its action providers decide on them). The
     same visibility in fewer and narrower queries: the row is read by primary key with its
@@ -143,11 +138,8 @@ def get_case_page_for(user: User, pk: int | str) -> tuple[Case, list[Assignment]
         case = Case.objects.select_related("main_petitioner", "registered_by").get(pk=pk)
     except (Case.DoesNotExist, ValueError, TypeError):
         raise Http404("No such case") from None
-    assignments = list(
-        Assignment.objects.filter(case_id=case.pk)
-        .select_related("department", "handler")
-        .order_by("assigned_at", "id")
-    )
+    # The assigning app (routing) provides them through petitions.hooks.
+    assignments = hooks.case_assignments(case.pk)
     if not user.is_superuser:
         # The first two clauses of visible_cases_q, decided on rows already in hand; everything
         # else (no center, transfers out, reviews) goes through visible_cases_q itself.

@@ -11,12 +11,13 @@ COUNTs rather than one COUNT per tab.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case as SqlCase
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -35,6 +36,7 @@ from .models import (
     AssignmentRole,
     AssignmentState,
     ProgressNote,
+    Transfer,
     WrittenNotice,
 )
 
@@ -362,4 +364,33 @@ def returned_assignments(case: Case) -> list[Assignment]:
         Assignment.objects.filter(case=case, state=AssignmentState.RETURNED)
         .select_related("department")
         .order_by("-returned_at", "-id")
+    )
+
+
+# --- what petitions' visibility and case page need (registered in routing.apps via petitions.hooks)
+
+
+def cases_transferred_out_by(center_ids: Sequence[int]) -> QuerySet[Transfer, int]:
+    """Ids of the cases these centers transferred outside their own subtree: they stay readable
+    to follow the outcome (a ``values_list`` the visibility selector UNIONs, no query of its
+    own)."""
+    return (
+        Transfer.objects.filter(from_center_id__in=center_ids)
+        .exclude(to_center_id__in=center_ids)
+        .values_list("case_id", flat=True)
+        .distinct()
+    )
+
+
+def assigned_to_department_q(department_id: int) -> Q:
+    """Cases the department is or was assigned, as a condition on Case."""
+    return Q(Exists(Assignment.objects.filter(case_id=OuterRef("pk"), department_id=department_id)))
+
+
+def case_page_assignments(case_id: int) -> list[Assignment]:
+    """The case's assignments, oldest first, with department and handler (the case page)."""
+    return list(
+        Assignment.objects.filter(case_id=case_id)
+        .select_related("department", "handler")
+        .order_by("assigned_at", "id")
     )

@@ -64,5 +64,12 @@ def test_the_provider_adds_no_query(org, reviewed_case, monkeypatch):
 
     count()  # the organisation cache warm (core.orgcache)
     with_provider = count()
-    monkeypatch.setattr(hooks, "_visibility_providers", [])
+    # Without the reviews provider (appeals); the others (routing's transfers out) stay.
+    from appeals.selectors import cases_under_review_by
+
+    monkeypatch.setattr(
+        hooks,
+        "_visibility_providers",
+        [p for p in hooks.visibility_providers() if p is not cases_under_review_by],
+    )
     assert count() == with_provider
