@@ -17,6 +17,7 @@ from datetime import datetime
 
 from clocks.deadlines import compute_due
 from clocks.models import DeadlineKind
+from closure.selectors import review_window_due
 from core.models import Center
 
 # The petitioner's window to ask for review or re-review (one kind for both: the same right).
@@ -32,9 +33,9 @@ RE_REVIEW_DECISION_KIND: str = str(
 def window_due(*, answered_at: datetime, center: Center) -> datetime:
     """The end of the window that opened when a written answer was delivered at ``answered_at``:
     23:59:59 Beijing time on the 30th calendar day after (the day of delivery does not count;
-    a holiday on the last day does not move it: clocks.deadlines)."""
-    due_at, _provisional, _rule = compute_due(kind=WINDOW_KIND, start=answered_at, center=center)
-    return due_at
+    a holiday on the last day does not move it: clocks.deadlines). One rule, kept where the
+    reply's page reads it too (closure.selectors.review_window_due)."""
+    return review_window_due(answered_at=answered_at, center=center)
 
 
 def decision_due(*, kind: str, requested_at: datetime, center: Center) -> datetime:

@@ -8,3 +8,18 @@ class ClocksConfig(AppConfig):
 
     name = "clocks"
     verbose_name = _("deadlines and notifications")
+
+    def ready(self) -> None:
+        from core.reference_data import register_seeder
+
+        from .calendar import seed_holidays
+        from .defaults import seed_deadline_rules, seed_escalation_steps
+        from .models import CalendarYear, DeadlineRule, EscalationStep
+
+        # Reference data put back after a transactional test's flush (core.reference_data).
+        register_seeder(DeadlineRule.objects.exists, seed_deadline_rules)
+        register_seeder(EscalationStep.objects.exists, seed_escalation_steps)
+        def holidays() -> None:
+            seed_holidays()
+
+        register_seeder(CalendarYear.objects.exists, holidays)

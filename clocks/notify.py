@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -33,27 +33,26 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
+# Apps above clocks say who hears of their own event kinds (routing: the departments an assignment
+# goes to), registered from their AppConfig.ready(); clocks never imports them.
+AudienceProvider = Callable[[CaseEvent], list[dict[str, object]]]
+_audience_providers: dict[str, AudienceProvider] = {}
+
+
+def register_audience(kinds: Iterable[str], provider: AudienceProvider) -> None:
+    for kind in kinds:
+        _audience_providers[kind] = provider
+
+
 def _audience_rows(event: CaseEvent) -> list[dict[str, object]]:
     """Who hears of a case event (besides the person who caused it)."""
     case = event.case
     data = event.data or {}
     if event.kind == "registered":
         return [{"audience_center_id": case.center_id, "audience_role": "triage"}]
-    if event.kind in {"assign", "reassign"}:
-        from routing.models import ACTIVE_ASSIGNMENT_STATES, Assignment
-
-        departments = Assignment.objects.filter(
-            case=case, state__in=ACTIVE_ASSIGNMENT_STATES
-        ).values_list("department_id", flat=True)
-        return [
-            {
-                "audience_center_id": case.center_id,
-                "audience_department_id": d,
-                "audience_role": role,
-            }
-            for d in departments
-            for role in ("officer", "head")
-        ]
+    provider = _audience_providers.get(event.kind)
+    if provider is not None:
+        return provider(event)
     if event.kind in {"return_assignment", "assist_returned"}:
         return [{"audience_center_id": case.center_id, "audience_role": "triage"}]
     if event.kind == "transfer":

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
-from core.models import User
+from clocks.deadlines import compute_due
+from clocks.models import DeadlineKind
+from core.models import Center, User
 from core.roles import Role
 from petitions.models import Case
 from petitions.states import CaseState
@@ -56,20 +58,28 @@ class ReviewRoute:
     due: date
 
 
+def review_window_due(*, answered_at: datetime, center: Center) -> datetime:
+    """The end of the petitioner's window to ask for review or re-review, opened when a written
+    answer was delivered at ``answered_at``: 23:59:59 Beijing time on the 30th calendar day after
+    (the day of delivery does not count; a holiday on the last day does not move it: the
+    window's rule in clocks). Appeals opens its window clock with it (appeals.windows)."""
+    due_at, _provisional, _rule = compute_due(
+        kind=DeadlineKind.REVIEW_REQUEST_WINDOW, start=answered_at, center=center
+    )
+    return due_at
+
+
 def review_route_of(reply: Reply) -> ReviewRoute | None:
     """The reviewing organ (the center above the one that answered; a province center reviews
     its own answers) and the last day to ask: 30 days from the delivery of the written reply
-    (Art 35). The same rule as appeals.services.review_subject, whose window clock this reads
-    (appeals.windows: the window's kind and holiday rules), imported here late because appeals
-    builds on closure, not the reverse."""
-    from appeals.windows import window_due
-
+    (Art 35). The same rule as appeals.services.review_subject, whose window clock
+    (appeals.windows) computes its end with ``review_window_due`` below."""
     if reply.delivered_at is None:
         return None
     answering = reply.department.center
     organ = answering.parent if answering.parent_id is not None else answering
     assert organ is not None
-    due_at = window_due(answered_at=reply.delivered_at, center=reply.case.center)
+    due_at = review_window_due(answered_at=reply.delivered_at, center=reply.case.center)
     return ReviewRoute(organ=organ.name, due=timezone.localdate(due_at))
 
 

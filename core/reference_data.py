@@ -1,29 +1,25 @@
 """Reference data that migrations seed (code tables, deadline rules, holidays). Tests that run in
-transactions with a flush (browser and concurrency tests) remove it; this puts it back."""
+transactions with a flush (browser and concurrency tests) remove it; this puts it back.
+
+Each app that owns reference data registers a seeder from its ``AppConfig.ready()``
+(``register_seeder``): core knows no app above it. Seeders run in registration order (the apps'
+order in INSTALLED_APPS), each only when its data is missing."""
 
 from __future__ import annotations
 
-from django.apps import apps
+from collections.abc import Callable
+
+# (is it there?, seed it)
+Seeder = tuple[Callable[[], bool], Callable[[], None]]
+_seeders: list[Seeder] = []
+
+
+def register_seeder(present: Callable[[], bool], seed: Callable[[], None]) -> None:
+    if (present, seed) not in _seeders:
+        _seeders.append((present, seed))
 
 
 def ensure_reference_data() -> None:
-    Channel = apps.get_model("petitions", "Channel")
-    if not Channel.objects.exists():
-        from petitions.defaults import seed_code_tables
-
-        seed_code_tables()
-    DeadlineRule = apps.get_model("clocks", "DeadlineRule")
-    if not DeadlineRule.objects.exists():
-        from clocks.defaults import seed_deadline_rules
-
-        seed_deadline_rules()
-    EscalationStep = apps.get_model("clocks", "EscalationStep")
-    if not EscalationStep.objects.exists():
-        from clocks.defaults import seed_escalation_steps
-
-        seed_escalation_steps()
-    CalendarYear = apps.get_model("clocks", "CalendarYear")
-    if not CalendarYear.objects.exists():
-        from clocks.calendar import seed_holidays
-
-        seed_holidays()
+    for present, seed in _seeders:
+        if not present():
+            seed()

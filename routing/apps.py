@@ -7,6 +7,7 @@ class RoutingConfig(AppConfig):
     verbose_name = _("Screening and assignment")
 
     def ready(self) -> None:
+        from clocks.notify import register_audience
         from petitions import hooks
         from petitions.actions import register_provider
 
@@ -19,3 +20,5 @@ class RoutingConfig(AppConfig):
         hooks.register_visibility_provider(selectors.cases_transferred_out_by)
         hooks.register_department_condition(selectors.assigned_to_department_q)
         hooks.register_case_assignments_loader(selectors.case_page_assignments)
+        # Who hears of an assignment: the officers and heads of the departments it went to.
+        register_audience(("assign", "reassign"), selectors.assignment_audience)

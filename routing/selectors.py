@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case as SqlCase
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -112,7 +112,40 @@ def _queue_base(user: User, filters: QueueFilters) -> QuerySet[Case]:
 
 
 def triage_queue_counts(user: User, filters: QueueFilters) -> dict[str, int]:
-    """The number of cases on each tab, in one query."""
+    """The number of cases on each tab, in one query.
+
+    Unfiltered, for a user who sees every case of their center (a center role, or superuser),
+    from the kept counts (petitions.CaseStateCount, kept by triggers in each writing
+    transaction): one indexed query over a handful of rows whatever the center's size. A
+    filtered view (category, channel, flags) counts live: it is narrower, and the counters do
+    not split by those."""
+    from core.roles import CENTER_ROLES
+    from petitions.models import CaseStateCount
+
+    if (
+        filters == QueueFilters()
+        and user.center_id is not None
+        and (user.is_superuser or user.role_codes & CENTER_ROLES)
+    ):
+        rows = (
+            CaseStateCount.objects.filter(
+                center_id=user.center_id, state__in=sorted(CaseState.open_states())
+            )
+            .values("state")
+            .annotate(n=Sum("cases"))
+            .order_by()
+        )
+        per_state = {row["state"]: int(row["n"] or 0) for row in rows}
+        return {
+            "new": per_state.get(CaseState.REGISTERED, 0),
+            "returned": per_state.get(CaseState.RETURNED, 0),
+            "open": sum(per_state.values()),
+        }
+    return triage_queue_counts_live(user, filters)
+
+
+def triage_queue_counts_live(user: User, filters: QueueFilters) -> dict[str, int]:
+    """The tab counts counted from the cases (the kept counts' reference, and filtered views)."""
     base = _queue_base(user, filters).filter(state__in=CaseState.open_states())
     result = base.aggregate(**{tab: Count("pk", filter=q) for tab, q in QUEUE_TABS.items()})
     return {tab: int(result[tab] or 0) for tab in QUEUE_TABS}
@@ -394,3 +427,20 @@ def case_page_assignments(case_id: int) -> list[Assignment]:
         .select_related("department", "handler")
         .order_by("assigned_at", "id")
     )
+
+
+def assignment_audience(event: Any) -> list[dict[str, object]]:
+    """The outbox audience of an assign/reassign event (clocks.notify): the officers and heads
+    of each department holding an active assignment of the case."""
+    departments = Assignment.objects.filter(
+        case_id=event.case_id, state__in=ACTIVE_ASSIGNMENT_STATES
+    ).values_list("department_id", flat=True)
+    return [
+        {
+            "audience_center_id": event.case.center_id,
+            "audience_department_id": d,
+            "audience_role": role,
+        }
+        for d in departments
+        for role in ("officer", "head")
+    ]
