@@ -269,7 +269,10 @@ def _run_batches(sql: str, params: dict[str, Any], pause: float = 0.0) -> SweepR
             # batch, more than a batch with nothing to do costs to run. One round trip for all.
             cursor.execute(
                 "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
-                f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'; SET LOCAL jit = off"
+                f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'; SET LOCAL jit = off; "
+                # issue 21 (kept counters): the dashboard's trigger only tries the per-case
+                # locks while this batch holds its clocks' row locks (supervision.counters)
+                "SET LOCAL kept_counters.try_lock = on"
             )
             cursor.execute(sql, {**params, "after_due": after_due, "after_id": after_id})
             claimed, levels, escalated, closed, last_due, last_id = cursor.fetchone()

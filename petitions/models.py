@@ -508,3 +508,30 @@ class CaseNumberCounter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["center", "day"], name="casenumber_unique_center_day")
         ]
+
+
+class CaseStateCount(models.Model):
+    """Kept count of cases per (center, state) for the triage tabs (issue 21 §1), written by
+    database triggers on petitions_case in the same transaction as every insert, state change,
+    transfer and delete (petitions.counters): no write path can miss it, the bulk ones included.
+
+    Append-only deltas (+n/-n rows), summed when read and folded by
+    petitions.counters.compact_case_state_counts: concurrent transactions never wait on one
+    another's counter row (no lock, no deadlock, registrations of one center are not
+    serialised behind it). The plain ``center_id`` has no foreign key check to pay per row."""
+
+    center_id = models.BigIntegerField()
+    state = models.CharField(max_length=20)
+    cases = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("kept case count")
+        verbose_name_plural = _("kept case counts")
+        indexes = [
+            # triage tabs: SUM(cases) WHERE center_id = ? AND state IN (open states) GROUP BY state
+            models.Index(
+                fields=["center_id", "state"],
+                name="casestatecount_center_idx",
+                include=["cases"],
+            ),
+        ]

@@ -246,3 +246,69 @@ class ExtensionRequest(models.Model):
                 name="extension_once_per_deadline",
             ),
         ]
+
+
+# --- kept counters of the dashboard (issue 21 §1, supervision.counters) ----------------------------
+
+
+class AtRiskClock(models.Model):
+    """One running duty at approaching, severe or overdue on an open case, with who answers for it
+    (its own assignment, else the case's active lead; 0 = none yet) and the case's center and
+    law-related flag: the last state supervision.counters counted for the case. Replaced case by
+    case by ``supervision_refresh_case_risk``; never written by Python."""
+
+    deadline_id = models.BigIntegerField()
+    case_id = models.BigIntegerField()
+    center_id = models.BigIntegerField()
+    department_id = models.BigIntegerField()
+    handler_id = models.BigIntegerField()
+    level = models.CharField(max_length=16)
+    is_law_related = models.BooleanField()
+    due_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("at-risk clock (kept)")
+        verbose_name_plural = _("at-risk clocks (kept)")
+        indexes = [
+            # the refresh of a case's rows: WHERE case_id = ANY(?)
+            models.Index(fields=["case_id"], name="atriskclock_case_idx"),
+        ]
+
+
+class DashboardCount(models.Model):
+    """Kept dashboard figures per center, as append-only deltas summed when read (the same scheme
+    as petitions.CaseStateCount): ``dimension`` c = the center's cases, l = its law-related cases,
+    d = per answering department (key = department id, 0 = none), h = per handler (key = user id,
+    0 = none), each at ``level`` overdue/severe/approaching/total and counting distinct cases;
+    a = overdue clocks by due time (key = due_at in microseconds since the epoch), for the aging
+    buckets, which depend on the time of reading."""
+
+    center_id = models.BigIntegerField()
+    dimension = models.CharField(max_length=1)
+    key = models.BigIntegerField()
+    level = models.CharField(max_length=16)
+    count = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("kept dashboard count")
+        verbose_name_plural = _("kept dashboard counts")
+        indexes = [
+            # the dashboard: SUM(count) WHERE center_id = ANY(visible centers) GROUP BY dimension, key, level
+            models.Index(
+                fields=["center_id", "dimension", "key", "level"],
+                name="dashcount_center_idx",
+                include=["count"],
+            ),
+        ]
+
+
+class RiskRefreshPending(models.Model):
+    """Cases whose kept dashboard rows the sweep could not refresh at once because another
+    transaction was refreshing the same case (supervision.counters): refreshed by the next
+    compaction, minutes later."""
+
+    case_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("pending dashboard refresh")
+        verbose_name_plural = _("pending dashboard refreshes")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -343,11 +343,93 @@ def _worst_first(rows: Iterable[GroupRow]) -> list[GroupRow]:
     )
 
 
-def dashboard_figures(
-    user: User, filters: DashboardFilters, *, scope: Scope, now: datetime
-) -> DashboardFigures:
-    """The whole dashboard in four queries: totals and aging together, one GROUP BY for center,
-    one (GROUPING SETS) for department and officer, and one to name the officers."""
+def _kept_figures_apply(filters: DashboardFilters) -> bool:
+    """The kept counters answer the unfiltered dashboard and the one-center view; the narrower
+    filters (department, officer, kind, level, law-related, age) keep the live query, which
+    only reads the clocks they select."""
+    return filters == DashboardFilters(center_id=filters.center_id)
+
+
+@dataclass
+class _Tallies:
+    totals: LevelCounts
+    law: LevelCounts
+    overdue_clocks: int
+    aging: dict[str, int]
+    per_center: dict[Any, LevelCounts]
+    per_department: dict[Any, LevelCounts]
+    per_officer: dict[Any, LevelCounts]
+
+
+def _kept_tallies(center_ids: list[int], now: datetime) -> _Tallies:
+    """The figures from supervision.counters' kept rows: one indexed query (dashcount_center_idx)
+    summing the delta rows of the centers, per center only for the centers' own totals."""
+    from django.db.models import Case as SqlCase
+    from django.db.models import Sum, When
+
+    from .models import DashboardCount
+
+    rows = (
+        DashboardCount.objects.filter(center_id__in=center_ids)
+        .values(
+            "dimension",
+            "key",
+            "level",
+            center=SqlCase(When(dimension="c", then=F("center_id")), default=None),
+        )
+        .annotate(n=Sum("count"))
+        .filter(n__gt=0)
+        .order_by()
+    )
+    grouped: dict[tuple[str, Any], dict[str, int]] = {}
+    aging = {b.key: 0 for b in AGE_BUCKETS}
+    overdue_clocks = 0
+    bounds = [
+        (
+            b.key,
+            now - timedelta(days=b.min_days - 1) if b.min_days > 1 else None,
+            now - timedelta(days=b.max_days) if b.max_days is not None else None,
+        )
+        for b in AGE_BUCKETS
+    ]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for row in rows:
+        dimension, n = row["dimension"], int(row["n"])
+        if dimension == "a":
+            # key: the overdue clocks' due time in microseconds; the bucket as AgeBucket.q
+            due_at = epoch + timedelta(microseconds=row["key"])
+            overdue_clocks += n
+            for key, before, not_before in bounds:
+                if (before is None or due_at < before) and (
+                    not_before is None or due_at >= not_before
+                ):
+                    aging[key] += n
+            continue
+        group = row["center"] if dimension == "c" else (row["key"] or None)
+        grouped.setdefault((dimension, group), {})[row["level"]] = n
+
+    def of(dimension: str) -> dict[Any, LevelCounts]:
+        return {g: _counts(levels) for (d, g), levels in grouped.items() if d == dimension}
+
+    per_center = of("c")
+    totals: dict[str, int] = {}
+    for counts in per_center.values():
+        for name in (*AT_RISK_LEVELS, "total"):
+            totals[name] = totals.get(name, 0) + counts.for_level(name)
+    return _Tallies(
+        totals=_counts(totals),
+        law=of("l").get(None, LevelCounts()),
+        overdue_clocks=overdue_clocks,
+        aging=aging,
+        per_center=per_center,
+        per_department=of("d"),
+        per_officer=of("h"),
+    )
+
+
+def _live_tallies(user: User, filters: DashboardFilters, *, now: datetime) -> _Tallies:
+    """The figures counted from the at-risk clocks themselves (three queries): the reference the
+    kept counters are tested against, and the answer for the narrower filters."""
     qs = at_risk_deadlines(user, filters, now=now)
 
     # 1: totals per level, law-related totals and the aging buckets, in one pass.
@@ -362,24 +444,57 @@ def dashboard_figures(
         aggregates[f"age_{bucket.key}"] = Count("pk", filter=bucket.q(now))
     summary = qs.order_by().aggregate(**aggregates)
     law = _counts({k.removeprefix("law_"): v for k, v in summary.items() if k.startswith("law_")})
+    # 2: by center; 3: by department and officer (GROUPING SETS)
+    per_department, per_officer = _grouped_by_responsible(qs)
+    return _Tallies(
+        totals=_counts(summary),
+        law=law,
+        overdue_clocks=summary["overdue_clocks"] or 0,
+        aging={b.key: summary[f"age_{b.key}"] or 0 for b in AGE_BUCKETS},
+        per_center=_grouped(qs, "case__center_id"),
+        per_department=per_department,
+        per_officer=per_officer,
+    )
 
-    # 2: by center. Every overseen center is listed, with zeros where nothing is at risk.
-    per_center = _grouped(qs, "case__center_id")
+
+def dashboard_figures(
+    user: User, filters: DashboardFilters, *, scope: Scope, now: datetime
+) -> DashboardFigures:
+    """The whole dashboard: from the kept counters (supervision.counters) in two queries (the
+    counters, the officers' names) when no filter but the center is set, else counted live."""
+    if _kept_figures_apply(filters):
+        center_ids = sorted(scope.center_ids)
+        if filters.center_id is not None:
+            center_ids = [filters.center_id] if filters.center_id in scope.center_ids else []
+        tallies = _kept_tallies(center_ids, now)
+    else:
+        tallies = _live_tallies(user, filters, now=now)
+    return _figures(tallies, scope)
+
+
+def dashboard_figures_live(
+    user: User, filters: DashboardFilters, *, scope: Scope, now: datetime
+) -> DashboardFigures:
+    """The dashboard counted from the clocks whatever the filters (the kept counters' reference)."""
+    return _figures(_live_tallies(user, filters, now=now), scope)
+
+
+def _figures(tallies: _Tallies, scope: Scope) -> DashboardFigures:
+    # by center: every overseen center is listed, with zeros where nothing is at risk
     by_center = [
         GroupRow(
             key=str(c.pk),
             label=c.name,
             detail=c.get_level_display(),
-            counts=per_center.get(c.pk, LevelCounts()),
+            counts=tallies.per_center.get(c.pk, LevelCounts()),
         )
         for c in scope.centers
     ]
 
-    # 3: by department (the answering assignment's department; none before assignment).
+    # by department (the answering assignment's department; none before assignment)
     departments = scope.departments_by_id
     by_department = []
-    per_department, per_officer = _grouped_by_responsible(qs)
-    for dept_id, counts in per_department.items():
+    for dept_id, counts in tallies.per_department.items():
         dept = departments.get(dept_id) if dept_id is not None else None
         by_department.append(
             GroupRow(
@@ -392,8 +507,9 @@ def dashboard_figures(
             )
         )
 
-    # 3 (same query) and 4: by officer (the handler who accepted; none while awaiting
-    # sign-for/acceptance), then the officers' names.
+    # by officer (the handler who accepted; none while awaiting sign-for/acceptance), then the
+    # officers' names
+    per_officer = tallies.per_officer
     officers = User.objects.select_related("department").in_bulk(
         [pk for pk in per_officer if pk is not None]
     )
@@ -412,13 +528,13 @@ def dashboard_figures(
         )
 
     return DashboardFigures(
-        totals=_counts(summary),
-        overdue_clocks=summary["overdue_clocks"] or 0,
-        aging=[AgeCount(b, summary[f"age_{b.key}"] or 0) for b in AGE_BUCKETS],
+        totals=tallies.totals,
+        overdue_clocks=tallies.overdue_clocks,
+        aging=[AgeCount(b, tallies.aging[b.key]) for b in AGE_BUCKETS],
         by_center=by_center,
         by_department=_worst_first(by_department),
         by_officer=_worst_first(by_officer),
-        law_related=law,
+        law_related=tallies.law,
     )
 
 

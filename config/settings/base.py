@@ -252,6 +252,8 @@ SWEEP_BATCH_PAUSE_MS = env.int("SWEEP_BATCH_PAUSE_MS", 0)
 CELERY_IMPORTS = ("outreach.tasks_visits",)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "deadline-checks": {"task": "clocks.tasks.run_deadline_checks", "schedule": 300.0},
+    # Kept triage/dashboard counters: fold the delta rows, refresh what the sweep left pending.
+    "kept-counters": {"task": "supervision.tasks.compact_kept_counters", "schedule": 300.0},
     "deliver-notifications": {
         "task": "clocks.tasks.deliver_pending_notifications",
         "schedule": 60.0,
