@@ -266,6 +266,13 @@ def test_tab_counts_are_one_aggregate_query(cast, case):
     client = client_for(cast["triage"])
     with CaptureQueriesContext(connection) as ctx:
         client.get(reverse("routing:triage_queue"))
+    # Issue 21: the unfiltered tabs read the kept counts (one indexed query), never a COUNT
+    # over the center's cases; a filtered view still counts live in one aggregate.
+    counting = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+    kept = [q["sql"] for q in ctx.captured_queries if "petitions_casestatecount" in q["sql"]]
+    assert not [q for q in counting if 'FROM "petitions_case"' in q] and len(kept) == 1
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(reverse("routing:triage_queue"), {"flags": "group"})
     counting = [
         q["sql"]
         for q in ctx.captured_queries
