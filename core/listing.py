@@ -1,6 +1,6 @@
 """Helpers for the daily list pages (inbox, screening queue, case lists, dashboard): everything a
 row shows is computed once per page in Python, so a row template is a flat run of plain variables
-(no includes, no url tags, no filters, no get_FOO_display per row). Measured at 100,000 cases, the
+(no includes, no url tags, no get_FOO_display per row). Measured at 100,000 cases, the
 per-row template work was most of the 40-70 ms of Python per page (issue 10).
 
 - ``url_maker``: reverse a url name once, then fill in the id of each row.
@@ -8,25 +8,25 @@ per-row template work was most of the 40-70 ms of Python per page (issue 10).
 - ``local_date`` / ``local_minute`` / ``local_iso``: what the ``date`` filter shows for
   "Y-m-d", "Y-m-d H:i" and "c" (in the current time zone).
 - ``FastSelect``: a select widget that writes the same markup as Django's template-rendered one,
-  without a template render per option.
+  with one Jinja2 render per widget instead of a template render per option.
+
+The markup of the rows is in Jinja2 templates (templates/jinja2/, core.jinja2), not here.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from django import forms
 from django.db import models
-from django.http import HttpRequest
-from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
+
+from core.jinja2 import render_fragment
 
 _SENTINEL = 987654321987
 
@@ -89,30 +89,11 @@ def local_iso(value: datetime | date | None) -> str:
 # --- a select without a template render per option ----------------------------------------------
 
 
-def _attrs(attrs: dict[str, Any]) -> str:
-    """django/forms/widgets/attrs.html."""
-    parts = []
-    for name, value in attrs.items():
-        if value is False:
-            continue
-        if value is True:
-            parts.append(f" {conditional_escape(name)}")
-        else:
-            parts.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
-    return "".join(parts)
-
-
-def _options(options: Iterable[dict[str, Any]]) -> str:
-    return "".join(
-        f'\n  <option value="{conditional_escape(str(o["value"]))}"{_attrs(o["attrs"])}>'
-        f"{conditional_escape(o['label'])}</option>\n"
-        for o in options
-    )
-
-
 class FastSelect(forms.Select):
-    """forms.Select, rendered in Python: the markup of django/forms/widgets/select.html and
-    select_option.html, character for character (tests compare the two)."""
+    """forms.Select with one Jinja2 render per widget (templates/jinja2/forms/select.html, the
+    options in a loop) instead of Django's template include per option: the markup of
+    django/forms/widgets/select.html and select_option.html, character for character (tests
+    compare the two)."""
 
     def render(
         self,
@@ -121,35 +102,4 @@ class FastSelect(forms.Select):
         attrs: dict[str, Any] | None = None,
         renderer: Any = None,
     ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        body = []
-        for group_name, group_choices, _index in widget["optgroups"]:
-            if group_name:
-                body.append(
-                    format_html('\n  <optgroup label="{}">', group_name)
-                    + _options(group_choices)
-                    + "\n  </optgroup>"
-                )
-            else:
-                body.append(_options(group_choices))
-        return mark_safe(  # noqa: S308 - every value above is escaped
-            f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>'
-            + "".join(body)
-            + "\n</select>"
-        )
-
-
-# --- rows written in Python -----------------------------------------------------------------------
-
-
-def esc(value: Any) -> str:
-    """``{{ value }}`` in a template: escaped unless already safe (Django's escape is
-    html.escape; this one skips the lazy-string wrapper, measurable over a page of rows)."""
-    if isinstance(value, SafeData):
-        return str(value)
-    return html.escape(str(value))
-
-
-def csrf_input(request: HttpRequest) -> str:
-    """What ``{% csrf_token %}`` writes, computed once for a page of row forms."""
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(get_token(request))}">'
+        return render_fragment("forms/select.html", self.get_context(name, value, attrs))

@@ -40,7 +40,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, PermissionDenied
-from core.listing import choice_labels, esc, local_date, local_iso, local_minute, url_maker
+from core.jinja2 import render_fragment
+from core.listing import choice_labels
 from core.models import User
 from core.orgcache import user_center
 from core.roles import PII_REVEAL_ROLES, Role
@@ -160,63 +161,21 @@ def _days_left(due: datetime, now: datetime, today: Any) -> str:
     return ngettext("%(n)d day overdue", "%(n)d days overdue", days) % {"n": days}
 
 
-def case_rows(cases: list[Case]) -> list[SafeString]:
-    """The case list's rows as HTML, written in Python with every label, url and date computed
-    once per page (core.listing): a row template render per case was most of the page's time."""
-    detail_url = url_maker("petitions:case_detail")
-    states = choice_labels(CaseState)
-    open_states = CaseState.open_states()
+def case_rows(cases: list[Case]) -> SafeString:
+    """The case list's rows, one Jinja2 render per page (templates/jinja2/petitions/
+    _case_rows.html), with every label, url and date computed once per page (core.listing)."""
     now = timezone.now()
     today = timezone.localdate(now)
-    urgent = (
-        f'\n    <span class="tag danger flag" title="{esc(_("Major and urgent"))}">'
-        f"{esc(_('Urgent'))}</span>"
+    return render_fragment(
+        "petitions/_case_rows.html",
+        {
+            "cases": cases,
+            "states": choice_labels(CaseState),
+            "open_states": CaseState.open_states(),
+            "now": now,
+            "days_left": lambda due: _days_left(due, now, today),
+        },
     )
-    risk = (
-        f'\n    <span class="tag danger flag" '
-        f'title="{esc(_("Safety risk (threatening statements)"))}">{esc(_("Risk"))}</span>'
-    )
-    group = (
-        f'\n    <span class="tag warn flag" title="{esc(_("Group visit"))}">'
-        f"{esc(_('Group'))}</span>"
-    )
-    rows = []
-    for case in cases:
-        is_open = case.state in open_states
-        due = case.next_due_at
-        overdue = is_open and due is not None and due < now
-        if overdue:
-            tag = "tag state-overdue"
-        else:
-            tag = "tag state-open" if is_open else "tag state-closed"
-        if due is not None and is_open:
-            deadline = (
-                f'<span class="deadline{" overdue" if overdue else ""}" data-testid="deadline">'
-                f'<time datetime="{local_iso(due)}">{local_date(due)}</time> '
-                f'<span class="days">{esc(_days_left(due, now, today))}</span></span>'
-            )
-        else:
-            deadline = '<span class="muted">—</span>'
-        rows.append(
-            SafeString(
-                f'<tr data-testid="case-row" data-case="{case.pk}">\n'
-                f'  <td class="nowrap">\n'
-                f'    <a href="{detail_url(case.pk)}">{esc(case.number)}</a>'
-                f"{urgent if case.is_major_urgent else ''}{risk if case.is_safety_risk else ''}"
-                f"{group if case.is_group else ''}\n"
-                "  </td>\n"
-                f'  <td class="nowrap">{local_minute(case.registered_at)}</td>\n'
-                f"  <td>{esc(case.center.name)}</td>\n"
-                f"  <td>{esc(case.main_petitioner.name)}</td>\n"
-                f"  <td>{esc(case.category)}</td>\n"
-                f'  <td><span class="{tag}" data-state="{esc(case.state)}">'
-                f"{esc(states.get(case.state, case.state))}</span></td>\n"
-                f'  <td class="nowrap">{deadline}</td>\n'
-                f'  <td class="num">{case.visit_count}</td>\n'
-                "</tr>\n"
-            )
-        )
-    return rows
 
 
 @login_required

@@ -30,7 +30,8 @@ from django.views.decorators.http import require_GET, require_POST
 from clocks.deadlines import CHINA_TZ
 from clocks.models import DUTY_KINDS, DeadlineKind, WarningLevel
 from clocks.notify import describe, mark_read, notifications_for
-from core.listing import FastSelect, esc
+from core.jinja2 import render_fragment
+from core.listing import FastSelect
 from core.models import User
 from core.roles import Role
 from routing.selectors import page_slice
@@ -255,49 +256,18 @@ def _table(filters: DashboardFilters, rows: list[GroupRow], dimension: str) -> l
 def count_table_html(
     rows: list[TableRow], *, testid: str, caption: str, name_header: str
 ) -> SafeString:
-    """supervision/_count_table.html written in Python (a breakdown table: one linked count per
-    level and a total per row): a hundred cells of template includes and tags were most of the
-    dashboard's Python time."""
-    levels = [(level, LEVEL_LABELS[level]) for level in AT_RISK_LEVELS]
-    head = "".join(
-        f'<th scope="col" class="num level-{esc(level)}">{esc(label)}</th>'
-        for level, label in levels
-    )
-    body = []
-    for row in rows:
-        label = esc(row.label)
-        detail = f' <span class="muted small">{esc(row.detail)}</span>' if row.detail else ""
-        cells = []
-        for cell in row.cells:
-            level = esc(cell.level)
-            if cell.url:
-                zero = "" if cell.count else " zero"
-                cells.append(
-                    f'<td class="num"><a href="{esc(cell.url)}" class="count-link{zero}'
-                    f' level-{level}" data-testid="count" data-level="{level}"'
-                    f' data-count="{cell.count}">{cell.count}<span class="visually-hidden">'
-                    f" · {label}</span></a></td>"
-                )
-            else:
-                cells.append(
-                    f'<td class="num"><span class="count-link zero" data-testid="count"'
-                    f' data-level="{level}" data-count="{cell.count}">{cell.count}</span></td>'
-                )
-        body.append(
-            f'<tr data-testid="{testid}-row" data-key="{esc(row.key)}">\n'
-            f'  <th scope="row">{label}{detail}</th>\n  ' + "\n  ".join(cells) + "\n</tr>\n"
-        )
-    if not rows:
-        body.append(
-            f'<tr><td colspan="{len(levels) + 2}" class="muted">'
-            f"{esc(_('No cases at risk.'))}</td></tr>\n"
-        )
-    return SafeString(
-        f'<table class="list count-table" data-testid="{testid}">\n'
-        f"  <caption>{esc(caption)}</caption>\n"
-        f'  <thead><tr>\n    <th scope="col">{esc(name_header)}</th>\n    {head}\n'
-        f'    <th scope="col" class="num">{esc(_("Total"))}</th>\n  </tr></thead>\n'
-        f"  <tbody>\n{''.join(body)}  </tbody>\n</table>\n"
+    """A breakdown table (one linked count per level and a total per row), one Jinja2 render per
+    table (templates/jinja2/supervision/_count_table.html): a hundred cells of Django template
+    includes and tags were most of the dashboard's Python time."""
+    return render_fragment(
+        "supervision/_count_table.html",
+        {
+            "rows": rows,
+            "testid": testid,
+            "caption": caption,
+            "name_header": name_header,
+            "levels": [(level, LEVEL_LABELS[level]) for level in AT_RISK_LEVELS],
+        },
     )
 
 

@@ -95,6 +95,15 @@ TEMPLATES = [
             ],
         },
     },
+    # The hot list fragments (rows, breakdown tables, FastSelect), rendered once per page by
+    # core.jinja2.render_fragment and printed by the Django page templates (issue 21).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "core.jinja2.environment"},
+    },
 ]
 
 # PostgreSQL everywhere, one engine for every query. Without DATABASE_URL the local settings

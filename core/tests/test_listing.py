@@ -10,13 +10,15 @@ from django import forms
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core.fastlist import FastListSerializer
+from core.jinja2 import engine
 from core.listing import (
     FastSelect,
     choice_labels,
-    esc,
     local_date,
     local_iso,
     local_minute,
@@ -61,10 +63,26 @@ def test_choice_labels_follow_the_language():
         assert label == str(CaseState.CLOSED.label) and label != "Closed"
 
 
-def test_esc_escapes_like_the_template():
-    for value in ['<a href="x">&\'</a>', "张三", 42, None]:
-        assert esc(value) == _render("{{ v }}", v=value)
-    assert esc(_render("{{ v|safe }}", v="<b>")) == "<b>"
+def test_jinja2_escapes_like_the_django_template():
+    template = engine().from_string("{{ v }}")
+    for value in ['<a href="x">&\'</a>', "张三", 42, None, gettext_lazy("Closed")]:
+        assert template.render({"v": value}) == _render("{{ v }}", v=value)
+    assert template.render({"v": mark_safe("<b>")}) == "<b>"  # noqa: S308 - a constant
+
+
+def test_jinja2_translates_with_django():
+    template = engine().from_string(
+        '{{ _("Closed") }}|{% trans n=n %}{{ n }} day left{% pluralize %}{{ n }} days left'
+        "{% endtrans %}"
+    )
+    with translation.override("en"):
+        assert template.render({"n": 2}) == "Closed|2 days left"
+    with translation.override("zh-hans"):
+        zh = template.render({"n": 1})
+        assert zh == f"{translation.gettext('Closed')}|" + translation.ngettext(
+            "%(n)s day left", "%(n)s days left", 1
+        ) % {"n": 1}
+        assert "Closed" not in zh and "day" not in zh
 
 
 class _Form(forms.Form):

@@ -1,5 +1,6 @@
-"""The list pages write their cells in Python (issue 10): the same markup as the partial
-templates the other pages still include (routing/_clock.html, routing/_flags.html)."""
+"""The list pages write their cells with Jinja2 macros (issue 21, templates/jinja2/routing/
+_cells.html): the same markup as the Django partials the other pages still include
+(routing/_clock.html, routing/_flags.html)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.jinja2 import engine
 from routing.selectors import clock_for
-from routing.views import clock_html, flags_html
+
+
+def clock_html(clock):
+    return str(engine().env.get_template("routing/_cells.html").module.clock(clock))  # type: ignore[attr-defined]
+
+
+def flags_html(case):
+    return str(engine().env.get_template("routing/_cells.html").module.flags(case))  # type: ignore[attr-defined]
 
 
 def _same(html: str) -> str:
