@@ -36,6 +36,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clocks.deadlines import CHINA_TZ
+from core.dbrouter import replica_reads
 from core.errors import DomainError, PermissionDenied, StaleState
 from core.models import User
 from core.roles import CENTER_ROLES, DEPARTMENT_ROLES, Role
@@ -1001,6 +1002,7 @@ def export_rows(user: User, campaign: Campaign, now: datetime) -> list[MatterRow
 
 @login_required
 @require_GET
+@replica_reads
 def ledger_export(request: HttpRequest, pk: int) -> HttpResponse:
     from .exports import ledger_workbook
 
@@ -1021,6 +1023,7 @@ def ledger_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     from .exports import summary_document
 

@@ -34,6 +34,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
+from core.dbrouter import use_primary
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
@@ -106,7 +108,10 @@ class TableCache[T]:
                 return value
         with self._lock:
             version = _shared_version(self.name)
-            value = self.loader()
+            # Always the primary (core.dbrouter): rows of a lagging replica must not be kept
+            # under a version bumped at the primary's commit.
+            with use_primary():
+                value = self.loader()
             self._value, self._version = value, version
             self._loaded_at = self._checked_at = time.monotonic()
         return value

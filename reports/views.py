@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.dbrouter import replica_reads
 from core.errors import DomainError
 from core.errors import PermissionDenied as ServicePermissionDenied
 from core.models import Department, User
@@ -115,6 +116,7 @@ def _base_context(form: ReportFilterForm, filters: ReportFilters | None) -> dict
 
 @login_required
 @require_GET
+@replica_reads
 def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     _require_reports(user)
@@ -222,6 +224,7 @@ class LedgerForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@replica_reads
 def ledger(request: HttpRequest) -> HttpResponse:
     """The ledger page: filters in the query string, columns and format in the form; the
     export button creates a job and goes to its progress page."""
@@ -317,6 +320,7 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def league(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     _require_reports(user)
@@ -384,6 +388,7 @@ def _league_csv(rows: list[Any], filters: ReportFilters) -> HttpResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def staff(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     _require_reports(user)
@@ -398,6 +403,7 @@ def staff(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def staff_record(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     _require_reports(user)
@@ -650,12 +656,14 @@ def _bulletin_page(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def bulletin(request: HttpRequest) -> HttpResponse:
     return _bulletin_page(request, "bulletin")
 
 
 @login_required
 @require_GET
+@replica_reads
 def notice(request: HttpRequest) -> HttpResponse:
     return _bulletin_page(request, "notice")
 

@@ -39,7 +39,9 @@ trap cleanup EXIT INT TERM
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 $PY manage.py collectstatic --noinput -v 0
-.venv/bin/celery -A config worker -l warning --concurrency 2 & pids+=($!)
+# One worker for every queue here (sweep, notifications, exports and the default); a deployment
+# runs one per queue (docker-compose.yml), so an export never delays the deadline sweep.
+.venv/bin/celery -A config worker -l warning --concurrency 2 -Q sweep,notifications,exports,celery & pids+=($!)
 .venv/bin/celery -A config beat -l warning & pids+=($!)
 if [ "$embedded" = 1 ]; then db="embedded PostgreSQL ($($PY -m config.embedded_pg url), data in ${VAR_DIR:-var}/postgres)"; else db="PostgreSQL (DATABASE_URL)"; fi
 if [ -n "${REDIS_URL:-}" ]; then broker="Redis"; else broker="filesystem broker (var/broker)"; fi

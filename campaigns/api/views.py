@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from campaigns import selectors, services
 from campaigns.models import Campaign, Matter
+from core.dbrouter import replica_reads
 from core.models import User
 from core.pagination import SafeCursorPagination
 from petitions.selectors import cases_visible_to
@@ -313,6 +314,7 @@ class SummaryView(APIView):
         ),
         responses={200: SummarySerializer, **ERRORS},
     )
+    @replica_reads
     def get(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         campaign = selectors.get_campaign_for(actor, pk)

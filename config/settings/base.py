@@ -9,6 +9,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 from config.env import Env
 
@@ -123,6 +124,16 @@ TEMPLATES = [
 # production and tests require the URL.
 DATABASES: dict[str, dict[str, object]] = {"default": env.database("DATABASE_URL") or {}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A streaming replica (issue 21, core.dbrouter): with DATABASE_REPLICA_URL set, the reports,
+# ledger exports, the supervisor dashboard and the campaign summaries read there inside an explicit
+# use_replica() scope; every write and every read of a write path stays on the primary. Tests see
+# the alias as a mirror of default (one database). Without the URL: no router, all on default.
+_replica_db = env.database("DATABASE_REPLICA_URL")
+DATABASE_ROUTERS: list[str] = []
+if _replica_db:
+    _replica_db["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica_db
+    DATABASE_ROUTERS = ["core.dbrouter.ReplicaRouter"]
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
@@ -271,6 +282,30 @@ SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", 20_000)
 SWEEP_BATCH_PAUSE_MS = env.int("SWEEP_BATCH_PAUSE_MS", 0)
 # Task modules autodiscovery (``<app>.tasks``) does not find.
 CELERY_IMPORTS = ("outreach.tasks_visits",)
+# Queues by kind (issue 21), so a large export never delays the deadline sweep: ``sweep`` (deadline
+# sweep, review windows, campaign progress, kept counters' upkeep), ``notifications`` (outbox delivery, digests,
+# messages, reminders), ``exports`` (ledger exports, report counters); the rest on ``celery``.
+# Declared, so a worker started without -Q consumes all four (make run, the tests); deployments
+# run one worker per queue (docker-compose.yml). tests/test_celery_queues.py checks every task.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name), routing_key=name)
+    for name in ("sweep", "notifications", "exports", "celery")
+)
+CELERY_TASK_ROUTES = {
+    "clocks.tasks.run_deadline_checks": {"queue": "sweep"},
+    "appeals.tasks.finalise_lapsed_windows": {"queue": "sweep"},
+    "campaigns.tasks.sweep_matter_progress": {"queue": "sweep"},
+    "supervision.tasks.compact_kept_counters": {"queue": "sweep"},
+    "clocks.tasks.deliver_pending_notifications": {"queue": "notifications"},
+    "clocks.tasks.send_daily_digests": {"queue": "notifications"},
+    "outreach.tasks.send_messages": {"queue": "notifications"},
+    "outreach.tasks.queue_review_window_messages": {"queue": "notifications"},
+    "outreach.tasks_visits.remind_appointments": {"queue": "notifications"},
+    "reports.tasks.export_ledger": {"queue": "exports"},
+    "reports.tasks.refresh_report_counters": {"queue": "exports"},
+    "core.tasks.write_marker": {"queue": "celery"},
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "deadline-checks": {"task": "clocks.tasks.run_deadline_checks", "schedule": 300.0},
     # Kept triage/dashboard counters: fold the delta rows, refresh what the sweep left pending.

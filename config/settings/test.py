@@ -25,6 +25,11 @@ STORAGES = {
 }
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The replica router's tests (tests/test_dbrouter.py) switch DATABASE_ROUTERS on and read through
+# this alias, Django's test mirror of default (the same database over a second connection). The
+# rest of the suite runs without the router, as a deployment without DATABASE_REPLICA_URL does.
+DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})
+DATABASE_ROUTERS = []
 
 # Under pytest-xdist (`make test` runs two workers) each worker has its own test database (pytest-django
 # suffixes the name) and here its own Redis database, so one worker's Celery worker never takes

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.dbrouter import replica_reads
 from core.models import User
 from reports.filters import may_view_reports, parse_filters
 from reports.indicators import compute_cached
@@ -114,6 +115,7 @@ class IndicatorsView(APIView):
         },
         summary="Indicators and counts for a period and scope",
     )
+    @replica_reads
     def get(self, request: Request) -> Response:
         user = actor_of(request)
         filters, form = parse_filters(request.query_params, user=user)
