@@ -60,6 +60,7 @@ from .serializers import (
     CaseDetailSerializer,
     CaseHistorySerializer,
     CaseIntakeSerializer,
+    CaseListRowSerializer,
     CaseListSerializer,
     CaseRegisteredSerializer,
     CorrectionInputSerializer,
@@ -427,11 +428,13 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
 
     @extend_schema(summary="Cases you can see", responses=CaseListSerializer(many=True))
     def list(self, request: Request) -> Response:
+        # the page as .values() rows, written by a plain serializer of those keys (core.rows)
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        rows = queryset.values(*CaseListRowSerializer.COLUMNS)
+        page = self.paginate_queryset(rows)  # type: ignore[arg-type]
         if page is None:  # pragma: no cover - the view always paginates
-            return Response(CaseListSerializer(queryset, many=True).data)
-        return self.get_paginated_response(CaseListSerializer(page, many=True).data)
+            return Response(CaseListRowSerializer(rows, many=True).data)
+        return self.get_paginated_response(CaseListRowSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Register a case (intake)",

@@ -22,9 +22,10 @@ from rest_framework import serializers
 
 from clocks.deadlines import days_remaining, warning_level_for
 from clocks.models import WarningLevel
-from core.fastlist import FastListSerializer
 from core.models import Center, Department, DepartmentKind
+from core.rows import ChoiceLabelField
 from petitions.models import Case
+from petitions.states import CaseState
 from routing.models import (
     Assignment,
     AssignmentRole,
@@ -443,8 +444,6 @@ class InboxRowSerializer(serializers.ModelSerializer):
             "instructions",
         ]
         read_only_fields = fields
-        # the inbox page: the per-field work planned once per page (core.fastlist)
-        list_serializer_class = FastListSerializer
 
     def _now(self) -> Any:
         return self.context["now"]
@@ -455,6 +454,67 @@ class InboxRowSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=WarningLevel.choices))
     def get_warning_level(self, assignment: Assignment) -> str:
         return str(warning_level_for(assignment.due_at, self._now()).value)
+
+
+class InboxCaseRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """InboxCaseSerializer's JSON from the ``case__`` keys of an inbox row (core.rows)."""
+
+    id = serializers.IntegerField(source="case_id", read_only=True)
+    number = serializers.CharField(source="case__number", read_only=True)
+    state = serializers.CharField(source="case__state", read_only=True)
+    state_label = ChoiceLabelField(CaseState.choices, source="case__state")
+    category = serializers.CharField(source="case__category__name", read_only=True)
+    main_petitioner = serializers.CharField(source="case__main_petitioner__name", read_only=True)
+    is_major_urgent = serializers.BooleanField(source="case__is_major_urgent", read_only=True)
+    is_safety_risk = serializers.BooleanField(source="case__is_safety_risk", read_only=True)
+    is_group = serializers.BooleanField(source="case__is_group", read_only=True)
+    registered_at = serializers.DateTimeField(source="case__registered_at", read_only=True)
+
+
+class InboxRowValuesSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """InboxRowSerializer's JSON from a ``.values(*InboxRowValuesSerializer.COLUMNS)`` row of
+    the inbox (no model instances: core.rows). InboxRowSerializer stays the documented response;
+    routing/tests/test_api_rows.py checks both write the same."""
+
+    COLUMNS = (
+        "id",
+        "case_id",
+        "case__number",
+        "case__state",
+        "case__category__name",
+        "case__main_petitioner__name",
+        "case__is_major_urgent",
+        "case__is_safety_risk",
+        "case__is_group",
+        "case__registered_at",
+        "role",
+        "state",
+        "due_at",
+        "assigned_at",
+        "signed_at",
+        "returned_at",
+        "instructions",
+    )
+
+    id = serializers.IntegerField(read_only=True)
+    case = InboxCaseRowSerializer(source="*", read_only=True)
+    role = EnumField(AssignmentRole)
+    role_label = ChoiceLabelField(AssignmentRole.choices, source="role")
+    state = EnumField(AssignmentState)
+    state_label = ChoiceLabelField(AssignmentState.choices, source="state")
+    due_at = serializers.DateTimeField(read_only=True)
+    days_remaining = serializers.SerializerMethodField()
+    warning_level = serializers.SerializerMethodField()
+    assigned_at = serializers.DateTimeField(read_only=True)
+    signed_at = serializers.DateTimeField(read_only=True)
+    returned_at = serializers.DateTimeField(read_only=True)
+    instructions = serializers.CharField(read_only=True)
+
+    def get_days_remaining(self, row: dict[str, Any]) -> int:
+        return days_remaining(row["due_at"], self.context["now"])
+
+    def get_warning_level(self, row: dict[str, Any]) -> str:
+        return str(warning_level_for(row["due_at"], self.context["now"]).value)
 
 
 class InboxCountsSerializer(serializers.Serializer):
@@ -471,3 +531,10 @@ class InboxPageSerializer(serializers.Serializer):
     next = serializers.URLField(read_only=True, allow_null=True)
     previous = serializers.URLField(read_only=True, allow_null=True)
     results = InboxRowSerializer(many=True, read_only=True)
+
+
+class InboxPageRowsSerializer(InboxPageSerializer):
+    """InboxPageSerializer's JSON with the rows as .values() dicts (the view's; the schema is
+    InboxPageSerializer's)."""
+
+    results = InboxRowValuesSerializer(many=True, read_only=True)  # type: ignore[assignment]

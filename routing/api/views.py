@@ -52,8 +52,10 @@ from .serializers import (
     ConfirmReturnInputSerializer,
     ContributionInputSerializer,
     InboxCountsSerializer,
+    InboxPageRowsSerializer,
     InboxPageSerializer,
     InboxQuerySerializer,
+    InboxRowValuesSerializer,
     NoticeSerializer,
     ProgressNoteInputSerializer,
     ProgressNoteSerializer,
@@ -599,9 +601,9 @@ class InboxView(APIView):
         filters = InboxFilters(role=query.validated_data.get("role", ""))
         now = timezone.now()
         paginator = InboxPagination()
-        page = paginator.paginate_queryset(
-            inbox(actor, tab, filters, "due", now), request, view=self
-        )
+        # the page as .values() rows, written by a plain serializer of those keys (core.rows)
+        rows = inbox(actor, tab, filters, "due", now).values(*InboxRowValuesSerializer.COLUMNS)
+        page = paginator.paginate_queryset(rows, request, view=self)  # type: ignore[arg-type]
         data = {
             "tab": tab,
             "counts": inbox_counts(actor, filters, now),
@@ -609,7 +611,7 @@ class InboxView(APIView):
             "previous": paginator.get_previous_link(),
             "results": page or [],
         }
-        return Response(InboxPageSerializer(data, context={"now": now}).data)
+        return Response(InboxPageRowsSerializer(data, context={"now": now}).data)
 
 
 class InboxCountsView(APIView):
