@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -12,9 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
-from rest_framework import serializers
 
-from core.fastlist import FastListSerializer
 from core.jinja2 import engine
 from core.listing import (
     FastSelect,
@@ -123,56 +121,3 @@ def test_fast_select_of_a_model_choice_field(reference_data):
     fast.fields["c"] = field(FastSelect)
     assert str(fast["c"]) == str(slow["c"])
     assert "selected" in str(fast["c"])
-
-
-# --- the list serializer --------------------------------------------------------------------------
-
-
-class _Inner(serializers.Serializer):  # type: ignore[type-arg]
-    name = serializers.CharField()
-    shout = serializers.SerializerMethodField()
-
-    def get_shout(self, obj: Any) -> str:
-        return str(obj.name).upper()
-
-
-class _Row(serializers.Serializer):  # type: ignore[type-arg]
-    id = serializers.IntegerField()
-    when = serializers.DateTimeField()
-    label = serializers.CharField(source="get_label")  # type: ignore[assignment]
-    inner = _Inner(allow_null=True)
-    inner_name = serializers.CharField(source="inner.name", allow_null=True)
-    maybe = serializers.CharField(required=False)
-    days = serializers.SerializerMethodField()
-
-    class Meta:
-        list_serializer_class = FastListSerializer
-
-    def get_days(self, obj: Any) -> int:
-        return int(self.context["offset"]) + obj.id
-
-
-class _Obj:
-    def __init__(self, i: int, inner: Any, **extra: Any) -> None:
-        self.id = i
-        self.when = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i)
-        self.inner = inner
-        self.__dict__.update(extra)
-
-    def get_label(self) -> str:
-        return f"<{self.id}>"
-
-
-def test_fast_list_serializer_writes_what_drf_writes():
-    rows = [
-        _Obj(1, _Obj(9, None, name="内")),
-        _Obj(2, None),  # a missing nested object, and inner.name through None
-        _Obj(3, _Obj(8, None, name="x"), maybe="here"),  # an optional attribute present
-    ]
-    context = {"offset": 10}
-    fast = _Row(rows, many=True, context=context).data
-    assert isinstance(_Row(many=True), FastListSerializer)
-    slow = serializers.ListSerializer(child=_Row(), instance=rows, context=context).data
-    assert fast == slow
-    assert "maybe" not in fast[0] and fast[2]["maybe"] == "here"
-    assert fast[1]["inner"] is None and fast[1]["inner_name"] is None
