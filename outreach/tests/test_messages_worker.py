@@ -113,10 +113,12 @@ def worker_backends() -> int:
 
 
 def clear_broker() -> None:
-    """The default queue and the store of unacknowledged messages of this Redis database (the
-    test's own), so nothing of an earlier run reaches these workers and nothing outlives it."""
+    """The sender's queue (notifications: config.settings CELERY_TASK_ROUTES), the default one
+    and the store of unacknowledged messages of this Redis database (the test's own), so nothing
+    of an earlier run reaches these workers and nothing outlives it."""
     with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+        for queue in ("notifications", "celery"):
+            conn.default_channel.queue_purge(queue)
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     try:
         client.delete("unacked", "unacked_index", "unacked_mutex")
