@@ -45,7 +45,9 @@ def _evaluation_url_until_closure_pages_exist(monkeypatch):
     except NoReverseMatch:
         import closure.services
 
-        monkeypatch.setattr(closure.services, "evaluation_path", lambda case_id, token: "/e/")
+        monkeypatch.setattr(
+            closure.services.replies, "evaluation_path", lambda case_id, token: "/e/"
+        )
 
 
 @pytest.fixture(autouse=True)
