@@ -27,8 +27,10 @@ from django.utils.translation import gettext as _
 from core.errors import DomainError, IllegalTransition, PermissionDenied, StaleState
 from core.models import Center, PiiAccessLog, User
 from core.roles import PII_REVEAL_ROLES, Role
+from core.text import name_key
 
 from . import hooks
+from .fastwrite import insert_with_history, sequence_sql
 from .models import (
     Attachment,
     Case,
@@ -270,31 +272,27 @@ def intake_petitioner(
     not applied comes back as differences for the desk to show. The file's row is locked while it
     is merged, so concurrent intakes of one person apply one after the other, and of two desks
     opening a file for the same new ID number at once, the first one's file stands.
-    ``known_absent``: the caller looked the ID number up a moment ago and found no file, so the
-    file is opened without a second look (one opened in between is merged, as in a race)."""
+    ``known_absent``: the caller looked the ID number up a moment ago and found no file (kept for
+    the callers; the look under the lock is in the lock's round trip, so it is always made, and a
+    file opened in between is merged, as in a race)."""
     _require_role(actor, {Role.RECEPTION, Role.TRIAGE}, _("register petitioners"))
     if not data.name.strip():
         raise ValidationError({"name": _("Enter the petitioner's name.")})
     # No savepoint of its own: a failure here aborts the caller's transaction (the desk's and
-    # the API's registration are all or nothing). The one savepoint left is the recovered
-    # IntegrityError of two desks opening a file for one new ID number.
+    # the API's registration are all or nothing). Two desks opening a file for one new ID number
+    # at once run one after the other under a transaction-level advisory lock on the number's
+    # blind index (issue 21: instead of a savepoint and a recovered IntegrityError): the second
+    # finds the first one's file and merges into it like any known person's.
     with transaction.atomic(savepoint=False):
-        # Found and locked in one query: concurrent intakes of one person merge one at a time.
-        petitioner = _locked_file(data) if data.id_number and not known_absent else None
+        # Locked and found in one round trip: concurrent intakes of one person merge one at a time.
+        petitioner = _locked_file(data) if data.id_number else None
         if petitioner is None:
             petitioner = Petitioner(created_by=actor, center_id=actor.center_id)
             _new_file(petitioner, data)
-            petitioner._history_user = actor  # type: ignore[attr-defined]
-            try:
-                with transaction.atomic():
-                    petitioner.save()
-                return PetitionerIntake(petitioner=petitioner, created=True)
-            except IntegrityError:
-                # Another desk opened a file for this new ID number at the same moment: it won.
-                # Merge into its file like any known person's.
-                petitioner = _locked_file(data)
-                if petitioner is None:
-                    raise
+            petitioner.name_key = name_key(petitioner.name)[:50]  # what Petitioner.save() sets
+            # The file and its history row in one statement (petitions.fastwrite).
+            insert_with_history([[petitioner]], user_id=actor.pk)
+            return PetitionerIntake(petitioner=petitioner, created=True)
         changed, differences = _apply_petitioner_data(
             petitioner, data, may_update=holds_file(actor, petitioner)
         )
@@ -309,8 +307,12 @@ def intake_petitioner(
 
 def _locked_file(data: PetitionerData) -> Petitioner | None:
     """The file with the typed ID number (find_petitioner_by_id_number), row-locked, with its
-    holding center; in the caller's transaction."""
-    from core.pii import id_number_lookup_keys
+    holding center; in the caller's transaction. First the transaction-level advisory lock on
+    the number's blind index is taken (held to commit), in the same round trip: a file another
+    desk opened for this number while we waited is then found (the lookup is a statement of its
+    own after the lock, with a snapshot of its own, READ COMMITTED)."""
+    from core.orgcache import center_by_pk
+    from core.pii import id_number_index, id_number_lookup_keys, normalize
 
     keys = id_number_lookup_keys(data.id_number, data.id_type or None)
     if not keys:
@@ -318,7 +320,25 @@ def _locked_file(data: PetitionerData) -> Petitioner | None:
     qs = Petitioner.objects.filter(id_number_hash__in=keys)
     if data.id_type:
         qs = qs.filter(id_type=data.id_type)
-    return qs.select_for_update(of=("self",)).select_related("center").first()
+    qs = qs.select_for_update(of=("self",))[:1]
+    # What a new file would store (Petitioner.set_id_number): both desks lock the same key.
+    key = "petitioner:" + id_number_index(normalize(data.id_number), data.id_type)
+    sql, params = qs.query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        # Two statements, one round trip (psycopg2 sends them as one simple query); the result
+        # is the second one's.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)); " + sql, [key, *params]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    names = [f.attname for f in Petitioner._meta.concrete_fields]
+    found = Petitioner.from_db(connection.alias, names, row)
+    if found.center_id is not None:
+        # The holding center from the organisation cache, as select_related would load it.
+        Petitioner.center.field.set_cached_value(found, center_by_pk(found.center_id))
+    return found
 
 
 def upsert_petitioner(*, actor: User, data: PetitionerData) -> Petitioner:
@@ -527,6 +547,30 @@ def next_case_number(center: Center, when: datetime) -> str:
         )
         (last,) = cursor.fetchone()
     return f"{center.region_code}{day:%Y%m%d}{last:05d}"
+
+
+def _case_number_and_keys(
+    center: Center, when: datetime, reserve: Sequence[tuple[type[Any], int]]
+) -> tuple[str, list[list[int]]]:
+    """next_case_number, and in the same statement the next primary keys of the rows the
+    registration will insert (``reserve``: model, how many), so the case, its links, its visit and
+    its clock go in with their history rows in one more statement (petitions.fastwrite). A key
+    taken by a transaction that rolls back is a gap, as any sequence's."""
+    day = timezone.localdate(when)
+    table = CaseNumberCounter._meta.db_table
+    keys = ", ".join(
+        f"ARRAY(SELECT {sequence_sql(model)} FROM generate_series(1, {int(n)}))"  # noqa: S608
+        for model, n in reserve
+    )
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" (center_id, day, last) VALUES (%s, %s, 1) '  # noqa: S608
+            f'ON CONFLICT (center_id, day) DO UPDATE SET last = "{table}".last + 1 '
+            f"RETURNING last, {keys}",
+            [center.pk, day],
+        )
+        last, *reserved = cursor.fetchone()
+    return f"{center.region_code}{day:%Y%m%d}{last:05d}", [list(ids) for ids in reserved]
 
 
 def make_query_code() -> str:
@@ -901,8 +945,21 @@ def register_case(
             if existing is not None:
                 return Registration(case=existing, query_code=None, created=False)
         code = make_query_code()
+        seen = {petitioner.pk, *(p.pk for p in reps)}
+        link_people = [(petitioner, PetitionerRole.MAIN)]
+        link_people += [(p, PetitionerRole.REPRESENTATIVE) for p in reps if p.pk != petitioner.pk]
+        link_people += [(p, PetitionerRole.MEMBER) for p in members if p.pk not in seen]
+        clock_model = _clock_model() if clock is not None else None
+        # The case number and the keys of the rows below in one statement.
+        number, (case_ids, link_ids, visit_ids, *clock_ids) = _case_number_and_keys(
+            center,
+            now,
+            [(Case, 1), (CasePetitioner, len(link_people)), (Visit, 1)]
+            + ([(clock_model, 1)] if clock_model is not None else []),
+        )
         case = Case(
-            number=next_case_number(center, now),
+            pk=case_ids[0],
+            number=number,
             query_code_hash=hash_query_code(code),
             center=center,
             origin_center=center,
@@ -928,27 +985,12 @@ def register_case(
             submission_key=submission_key or None,
             next_due_at=clock.due_at if clock is not None and clock.is_duty else None,
         )
-        case._history_user = actor  # type: ignore[attr-defined]
-        case.save()
-        if submission_key:
-            # Used now: a later check in this transaction must find this case.
-            _claimed_keys.get(connection.atomic_blocks[0], set()).discard(submission_key)
-        links = [CasePetitioner(case=case, petitioner=petitioner, role=PetitionerRole.MAIN)]
-        links += [
-            CasePetitioner(case=case, petitioner=p, role=PetitionerRole.REPRESENTATIVE)
-            for p in reps
-            if p.pk != petitioner.pk
+        links = [
+            CasePetitioner(pk=pk, case=case, petitioner=p, role=role)
+            for pk, (p, role) in zip(link_ids, link_people, strict=True)
         ]
-        seen = {petitioner.pk, *(p.pk for p in reps)}
-        links += [
-            CasePetitioner(case=case, petitioner=p, role=PetitionerRole.MEMBER)
-            for p in members
-            if p.pk not in seen
-        ]
-        for link in links:
-            link._history_user = actor  # type: ignore[attr-defined]
-            link.save()
         visit = Visit(
+            pk=visit_ids[0],
             case=case,
             petitioner=petitioner,
             center=center,
@@ -965,14 +1007,17 @@ def register_case(
             received_by=actor,
             received_by_leader=_receiving_leader(received_by_leader),
         )
-        visit._history_user = actor  # type: ignore[attr-defined]
-        visit.save()
+        clocks = [_planned_clock_row(case=case, plan=clock, pk=clock_ids[0][0])] if clock else []
+        # The case, its links, its visit and its screening clock, with a history row each
+        # (actor, "+", no change reason, as save() writes them), in one statement (issue 21).
+        insert_with_history([[case], links, [visit], clocks], user_id=actor.pk)
+        if submission_key:
+            # Used now: a later check in this transaction must find this case.
+            _claimed_keys.get(connection.atomic_blocks[0], set()).discard(submission_key)
         saved = [
             _save_attachment(case=case, kind=kind, upload=upload, actor=actor)
             for kind, upload in attachments
         ]
-        if clock is not None:
-            _open_planned_clock(case=case, plan=clock)
         message = _("Registered at %(center)s") % {"center": center.name}
         event_data: dict[str, Any] = {}
         if new_case_reason:
@@ -1079,6 +1124,30 @@ def _open_planned_clock(*, case: Case, plan: Any) -> None:
     from clocks.deadlines import open_planned_deadline
 
     open_planned_deadline(case=case, plan=plan)
+
+
+def _clock_model() -> Any:
+    from clocks.models import Deadline
+
+    return Deadline
+
+
+def _planned_clock_row(*, case: Case, plan: Any, pk: int) -> Any:
+    """The planned clock's row, unsaved, as clocks.deadlines.open_planned_deadline creates it:
+    inserted with the case (register_case), so no clock can be running on it yet; one that did
+    would fail the partial unique constraint and roll the whole registration back."""
+    rule = plan.rule
+    return _clock_model()(
+        pk=pk,
+        case=case,
+        kind=plan.kind,
+        rule=rule,
+        basis=rule.basis,
+        day_type=rule.day_type,
+        starts_at=plan.start,
+        due_at=plan.due_at,
+        is_provisional=plan.is_provisional,
+    )
 
 
 def _open_clock(*, case: Case, kind: str, start: datetime) -> None:

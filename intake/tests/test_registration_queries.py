@@ -24,22 +24,24 @@ pytestmark = pytest.mark.django_db
 
 DESK = "/desk/"
 CASES = "/api/v1/cases/"
-# The API, as the bench measures it (the peer's staff ticket: 17); 21 since issue 20: the receipt's
-# text message to the person, one outbox row (INSERT ... ON CONFLICT DO NOTHING; its template
-# from the process cache).
-MAX_QUERIES = 21
+# The API, as the bench measures it (the peer's staff ticket: 17): 11 since issue 21 (21 before):
+# session user, the test's savepoint and its release (not sent in production: there the
+# transaction is BEGIN ... COMMIT), roles, the ID number's advisory lock and the file's lookup in
+# one round trip, the new file with its history row, the case number with the keys of the rows to
+# come, the case + its link + its visit + its screening clock with their four history rows
+# (petitions.fastwrite), the event, its notification, the receipt's text message.
+MAX_QUERIES = 11
+# A known person over the API: their cases (the same-matter checks and the warnings) and the
+# appeals' finality of those (two queries) instead of the new file's insert.
+MAX_QUERIES_KNOWN = MAX_QUERIES + 3
 # The key's advisory lock and the check for a case registered with it.
 MAX_QUERIES_WITH_KEY = MAX_QUERIES + 2
-# The desk page (26 and 30 before): the key is checked once, under its lock; the query code for the
-# receipt is kept in the cache, not by a session write. A new person: the typed ID number looked up
-# before the transaction (to offer a known file) and the savepoint of a file opened for a new ID
-# number (petitions.services.intake_petitioner). A known person: their visible open cases (the
-# form's choices) read with a second evaluation of the visibility condition, and (issue 18 #5)
-# their earlier cases on the typed matter, closed or final, at any center: one narrow query
-# (petitions.services._cases_on_matter) that decides the repeat flag and 不再受理 (21 before).
-# Issue 20: + 1 for the receipt's text message (the outbox row), as above.
-MAX_QUERIES_DESK_NEW = 23
-MAX_QUERIES_DESK_KNOWN = 23
+# The desk page (23 before issue 21): the typed ID number looked up before the transaction (to
+# offer a known file), the key's lock and check, the same writes as the API. A known person: their
+# visible open cases (the form's choices), their earlier cases on the typed matter (one narrow
+# query), the appeals' finality of those.
+MAX_QUERIES_DESK_NEW = 14
+MAX_QUERIES_DESK_KNOWN = 16
 
 
 def api_body(**overrides: Any) -> dict[str, Any]:
@@ -104,7 +106,7 @@ def test_api_registration_of_a_returning_person(reception_client, cast):
         lambda: reception_client.post(CASES, body, content_type="application/json")
     )
     assert response.status_code == 201, response.content
-    assert len(queries) <= MAX_QUERIES
+    assert len(queries) <= MAX_QUERIES_KNOWN
     assert Petitioner.objects.filter(name="王五").count() == 2  # the warm-up's and this one
 
 
@@ -193,4 +195,40 @@ def test_api_registration_of_a_final_matter_does_not_grow_with_the_history(
         lambda: reception_client.post(CASES, body, content_type="application/json")
     )
     assert response.status_code == 201, response.content
-    assert len(queries) <= MAX_QUERIES
+    assert len(queries) <= MAX_QUERIES_KNOWN
+
+
+def test_one_statement_writes_the_history_rows_as_save_did(reception_client, cast):
+    """The case, its link, its visit, its clock and the new file each have exactly one history
+    row, "+", by the registering user, at the registration's moment, without a change reason, with
+    the values the row was written with."""
+    from clocks.models import Deadline
+    from petitions.models import CasePetitioner
+
+    response = reception_client.post(CASES, api_body(), content_type="application/json")
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(pk=response.json()["id"])
+    visit = Visit.objects.get(case=case)
+    link = CasePetitioner.objects.get(case=case)
+    clock = Deadline.objects.get(case=case)
+    person = case.main_petitioner
+    rows = [
+        (case, case.history.get()),
+        (visit, visit.history.get()),
+        (link, link.history.get()),
+        (clock, clock.history.get()),
+        (person, person.history.get()),
+    ]
+    for obj, history in rows:
+        assert history.history_type == "+"
+        assert history.history_user_id == cast["reception"].pk
+        assert history.history_change_reason is None
+        assert abs((history.history_date - case.registered_at).total_seconds()) < 60
+        for field in type(obj).history.model.tracked_fields:  # type: ignore[attr-defined]
+            assert getattr(history, field.attname) == getattr(obj, field.attname), field.name
+    assert case.history.get().number == case.number
+    assert case.history.get().state == "registered"
+    assert clock.history.get().due_at == clock.due_at == case.next_due_at
+    assert person.history.get().name == "王五"
+    assert link.role == "main" and link.petitioner_id == person.pk
+    assert visit.received_by_id == cast["reception"].pk
