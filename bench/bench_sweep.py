@@ -98,8 +98,9 @@ def main() -> None:
             )
             cur.execute("""
                 INSERT INTO petitions_petitioner (name, name_key, sex, id_type, id_number_enc, id_number_hash, id_number_masked,
-                       phone_enc, phone_hash, phone_masked, address, household_registration, occupation, notes, created_at)
-                VALUES ('基准', '基准', 'U', 'none', '', '', '', '', '', '', '', '', '', '', now()) RETURNING id""")
+                       phone_enc, phone_hash, phone_masked, address, household_registration, occupation, notes, created_at,
+                       sms_opt_out)
+                VALUES ('基准', '基准', 'U', 'none', '', '', '', '', '', '', '', '', '', '', now(), false) RETURNING id""")
             petitioner_id = cur.fetchone()[0]
             channel = Case._meta.get_field("channel").related_model.objects.first().pk
             purpose = Case._meta.get_field("purpose").related_model.objects.first().pk

@@ -18,8 +18,10 @@ million cases). They are now kept:
   directly), and a missed call would drift silently; the database does not miss one.
 
 Concurrency. Two transactions refreshing one case at once would each read the other's rows as
-they were before (READ COMMITTED) and count it twice, so a refresh takes a transaction-level
-advisory lock per case, in case id order. The sweep holds its claimed clocks' row locks while its
+they were before (READ COMMITTED) and count it twice, so a refresh takes transaction-level
+advisory locks on the cases' buckets (case id modulo LOCK_BUCKETS, so a sweep batch of 20,000
+clocks holds at most 1,024 locks; the shared lock table is small), in bucket order; the next
+statement reads with a new snapshot, after whoever held the bucket committed. The sweep holds its claimed clocks' row locks while its
 trigger runs, and a service may hold a case's lock and wait for one of those clocks: so the sweep
 only *tries* the case locks (``kept_counters.try_lock``, set by clocks.sweep) and leaves the cases
 it cannot lock in ``supervision_riskrefreshpending`` for ``compact_kept_counters`` (every few
@@ -46,6 +48,11 @@ from petitions.states import CaseState
 from routing.models import ACTIVE_ASSIGNMENT_STATES, AssignmentRole
 
 AT_RISK = (WarningLevel.OVERDUE, WarningLevel.SEVERE, WarningLevel.APPROACHING)
+# The sweep's transaction turns hash and merge joins off for its own statement (clocks.sweep);
+# the counters' joins of transition tables need them (a nested loop over two 20,000-row
+# transition tables is 400 million comparisons), so every function sets its own.
+PLANNER = "SET enable_hashjoin = on SET enable_mergejoin = on SET work_mem = '64MB'"
+LOCK_BUCKETS = 1024
 LOCK_CLASS = 2101  # advisory lock space of the kept counters (two-int form: its own key space)
 
 
@@ -62,22 +69,30 @@ def refresh_function_sql() -> str:
     active = _array(ACTIVE_ASSIGNMENT_STATES)
     return f"""
 CREATE OR REPLACE FUNCTION supervision_refresh_case_risk(ids bigint[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql {PLANNER} AS $$
 DECLARE
     try_only boolean := coalesce(current_setting('kept_counters.try_lock', true), '') = 'on';
     mine bigint[];
+    got bigint[];
 BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
     END IF;
+    -- The lock is per bucket of cases (case id modulo LOCK_BUCKETS), so a 20,000-clock sweep
+    -- batch takes at most that many locks (the shared lock table is small), in bucket order.
     IF try_only THEN
-        SELECT array_agg(i) INTO mine FROM (SELECT DISTINCT i FROM unnest(ids) i) s
-         WHERE pg_try_advisory_xact_lock({LOCK_CLASS}, (i % 2147483647)::int);
+        SELECT array_agg(b) INTO got FROM (
+            SELECT DISTINCT i % {LOCK_BUCKETS} AS b FROM unnest(ids) i ORDER BY 1) s
+         WHERE pg_try_advisory_xact_lock({LOCK_CLASS}, b::int);
+        SELECT array_agg(i) INTO mine FROM unnest(ids) i
+          JOIN unnest(coalesce(got, '{{}}')) g ON g = i % {LOCK_BUCKETS};
         INSERT INTO supervision_riskrefreshpending (case_id)
-        SELECT DISTINCT i FROM unnest(ids) i WHERE NOT (i = ANY(coalesce(mine, '{{}}')));
+        SELECT DISTINCT i FROM unnest(ids) i
+          LEFT JOIN unnest(coalesce(got, '{{}}')) g ON g = i % {LOCK_BUCKETS}
+         WHERE g IS NULL;
     ELSE
-        PERFORM pg_advisory_xact_lock({LOCK_CLASS}, (i % 2147483647)::int)
-           FROM (SELECT DISTINCT i FROM unnest(ids) i ORDER BY i) s;
+        PERFORM pg_advisory_xact_lock({LOCK_CLASS}, b::int)
+           FROM (SELECT DISTINCT i % {LOCK_BUCKETS} AS b FROM unnest(ids) i ORDER BY 1) s;
         mine := ids;
     END IF;
     IF mine IS NULL OR cardinality(mine) = 0 THEN
@@ -129,7 +144,7 @@ END $$;
 
 TRIGGER_SQL = f"""
 CREATE OR REPLACE FUNCTION supervision_risk_from_deadline() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql {PLANNER} AS $$
 DECLARE ids bigint[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -156,7 +171,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION supervision_risk_from_assignment() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql {PLANNER} AS $$
 DECLARE ids bigint[];
 BEGIN
     -- Only cases that have at-risk clocks can change: who answers for them.
@@ -178,7 +193,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION supervision_risk_from_case() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql {PLANNER} AS $$
 DECLARE ids bigint[];
 BEGIN
     IF TG_OP = 'DELETE' THEN
