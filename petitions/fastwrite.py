@@ -43,30 +43,46 @@ def _insert_sql(model: type[Model], objs: Sequence[Model]) -> tuple[str, list[An
     return sql, list(params)
 
 
-def _history_sql(
-    model: type[Model], source: str, *, user_id: int | None, date: datetime, reason: str
-) -> tuple[str, list[Any]]:
-    """``INSERT INTO <history table> … SELECT … FROM <source>``: a history row ("+") for each row
-    the CTE ``source`` inserted, with the model's tracked columns taken from it."""
-    history = model.history.model  # type: ignore[attr-defined]
+# Per model: its history table's INSERT column list and the source columns (None: no history).
+# Read once per process: ``Model.history`` builds a manager class on every access.
+_history_columns: dict[type[Model], tuple[str, str, str] | None] = {}
+
+
+def _history_shape(model: type[Model]) -> tuple[str, str, str] | None:
+    if model in _history_columns:
+        return _history_columns[model]
+    manager_name = getattr(model._meta, "simple_history_manager_attribute", None)
+    if manager_name is None:
+        _history_columns[model] = None
+        return None
+    history = getattr(model, manager_name).model
     hmeta = history._meta
+    quote = connection.ops.quote_name
     columns: list[str] = []
     values: list[str] = []
     for field in history.tracked_fields:
-        hfield = hmeta.get_field(field.name)
-        columns.append(connection.ops.quote_name(hfield.column))
-        values.append(f"{source}.{connection.ops.quote_name(field.column)}")
-    quote = connection.ops.quote_name
-    columns += [
-        quote(hmeta.get_field("history_date").column),
-        quote(hmeta.get_field("history_change_reason").column),
-        quote(hmeta.get_field("history_type").column),
-        quote(hmeta.get_field("history_user").column),
-    ]
-    values += ["%s", "%s", "'+'", "%s"]
+        columns.append(quote(hmeta.get_field(field.name).column))
+        values.append(quote(field.column))
+    for name in ("history_date", "history_change_reason", "history_type", "history_user"):
+        columns.append(quote(hmeta.get_field(name).column))
+    shape = (quote(hmeta.db_table), ", ".join(columns), ", ".join(values))
+    _history_columns[model] = shape
+    return shape
+
+
+def _history_sql(
+    model: type[Model], source: str, *, user_id: int | None, date: datetime, reason: str
+) -> tuple[str, list[Any]] | None:
+    """``INSERT INTO <history table> … SELECT … FROM <source>``: a history row ("+") for each row
+    the CTE ``source`` inserted, with the model's tracked columns taken from it; None for a model
+    without history."""
+    shape = _history_shape(model)
+    if shape is None:
+        return None
+    table, columns, values = shape
     sql = (
-        f"INSERT INTO {quote(hmeta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(values)} FROM {source}"
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        f"SELECT {values}, %s, %s, '+', %s FROM {source}"
     )
     return sql, [date, reason or None, user_id]
 
@@ -94,10 +110,10 @@ def insert_with_history(
         sql, sql_params = _insert_sql(model, objs)
         parts.append(f"r{n} AS ({sql} RETURNING *)")
         params += sql_params
-        if hasattr(model, "history"):
-            hsql, hparams = _history_sql(model, f"r{n}", user_id=user_id, date=date, reason=reason)
-            parts.append(f"h{n} AS ({hsql})")
-            params += hparams
+        history = _history_sql(model, f"r{n}", user_id=user_id, date=date, reason=reason)
+        if history is not None:
+            parts.append(f"h{n} AS ({history[0]})")
+            params += history[1]
     pk = connection.ops.quote_name(str(type(groups[0][0])._meta.pk.column))
     statement = f"WITH {', '.join(parts)} SELECT {pk} FROM r0"  # noqa: S608
     with connection.cursor() as cursor:
