@@ -951,10 +951,10 @@ def register_case(
         link_people += [(p, PetitionerRole.MEMBER) for p in members if p.pk not in seen]
         clock_model = _clock_model() if clock is not None else None
         # The case number and the keys of the rows below in one statement.
-        number, (case_ids, link_ids, visit_ids, *clock_ids) = _case_number_and_keys(
+        number, (case_ids, link_ids, visit_ids, event_ids, *clock_ids) = _case_number_and_keys(
             center,
             now,
-            [(Case, 1), (CasePetitioner, len(link_people)), (Visit, 1)]
+            [(Case, 1), (CasePetitioner, len(link_people)), (Visit, 1), (CaseEvent, 1)]
             + ([(clock_model, 1)] if clock_model is not None else []),
         )
         case = Case(
@@ -1007,17 +1007,6 @@ def register_case(
             received_by=actor,
             received_by_leader=_receiving_leader(received_by_leader),
         )
-        clocks = [_planned_clock_row(case=case, plan=clock, pk=clock_ids[0][0])] if clock else []
-        # The case, its links, its visit and its screening clock, with a history row each
-        # (actor, "+", no change reason, as save() writes them), in one statement (issue 21).
-        insert_with_history([[case], links, [visit], clocks], user_id=actor.pk)
-        if submission_key:
-            # Used now: a later check in this transaction must find this case.
-            _claimed_keys.get(connection.atomic_blocks[0], set()).discard(submission_key)
-        saved = [
-            _save_attachment(case=case, kind=kind, upload=upload, actor=actor)
-            for kind, upload in attachments
-        ]
         message = _("Registered at %(center)s") % {"center": center.name}
         event_data: dict[str, Any] = {}
         if new_case_reason:
@@ -1050,15 +1039,30 @@ def register_case(
                 "number": final_case.number,
                 "reason": final_matter_reason,
             }
-        event = record_event(
+        clocks = [_planned_clock_row(case=case, plan=clock, pk=clock_ids[0][0])] if clock else []
+        # The timeline event, as record_event writes it (a new case: nothing archived to check).
+        event = CaseEvent(
+            pk=event_ids[0],
             case=case,
             kind="registered",
             actor=actor,
-            to_state=CaseState.REGISTERED,
             at=now,
             message=message,
+            from_state="",
+            to_state=CaseState.REGISTERED,
             data=event_data,
         )
+        # The case, its links, its visit and its screening clock, with a history row each
+        # (actor, "+", no change reason, as save() writes them), and the event (no history), in
+        # one statement (issue 21).
+        insert_with_history([[case], links, [visit], clocks, [event]], user_id=actor.pk)
+        if submission_key:
+            # Used now: a later check in this transaction must find this case.
+            _claimed_keys.get(connection.atomic_blocks[0], set()).discard(submission_key)
+        saved = [
+            _save_attachment(case=case, kind=kind, upload=upload, actor=actor)
+            for kind, upload in attachments
+        ]
         on_commit_event(event)
         # The receipt by text message: the case number and the query code (a secret, only in
         # the message the person receives; outreach queues it, once per case).

@@ -24,13 +24,13 @@ pytestmark = pytest.mark.django_db
 
 DESK = "/desk/"
 CASES = "/api/v1/cases/"
-# The API, as the bench measures it (the peer's staff ticket: 17): 11 since issue 21 (21 before):
+# The API, as the bench measures it (the peer's staff ticket: 17): 10 since issue 21 (21 before):
 # session user, the test's savepoint and its release (not sent in production: there the
 # transaction is BEGIN ... COMMIT), roles, the ID number's advisory lock and the file's lookup in
 # one round trip, the new file with its history row, the case number with the keys of the rows to
-# come, the case + its link + its visit + its screening clock with their four history rows
-# (petitions.fastwrite), the event, its notification, the receipt's text message.
-MAX_QUERIES = 11
+# come, the case + its link + its visit + its screening clock with their four history rows and the
+# event (petitions.fastwrite), the event's notification, the receipt's text message.
+MAX_QUERIES = 10
 # A known person over the API: their cases (the same-matter checks and the warnings) and the
 # appeals' finality of those (two queries) instead of the new file's insert.
 MAX_QUERIES_KNOWN = MAX_QUERIES + 3
@@ -40,8 +40,8 @@ MAX_QUERIES_WITH_KEY = MAX_QUERIES + 2
 # offer a known file), the key's lock and check, the same writes as the API. A known person: their
 # visible open cases (the form's choices), their earlier cases on the typed matter (one narrow
 # query), the appeals' finality of those.
-MAX_QUERIES_DESK_NEW = 14
-MAX_QUERIES_DESK_KNOWN = 16
+MAX_QUERIES_DESK_NEW = 13
+MAX_QUERIES_DESK_KNOWN = 15
 
 
 def api_body(**overrides: Any) -> dict[str, Any]:
@@ -232,3 +232,7 @@ def test_one_statement_writes_the_history_rows_as_save_did(reception_client, cas
     assert person.history.get().name == "王五"
     assert link.role == "main" and link.petitioner_id == person.pk
     assert visit.received_by_id == cast["reception"].pk
+    event = CaseEvent.objects.get(case=case)  # written in the same statement, no history
+    assert (event.kind, event.from_state, event.to_state) == ("registered", "", "registered")
+    assert event.actor_id == cast["reception"].pk and event.at == case.registered_at
+    assert event.data == {}
