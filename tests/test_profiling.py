@@ -135,3 +135,14 @@ def test_summary_means_per_route() -> None:
     assert me["phases"]["view"] == 3.5 and me["phases"]["middleware"] == 1.5
     assert me["queries"] == 4.0
     assert me["db_server_cpu_ms"] == 10.0  # the mean of the requests that had a reading
+
+
+def test_celery_workers_reuse_their_database_connections() -> None:
+    """Celery's Django fixup closes the connections after every task unless CELERY_DB_REUSE_MAX
+    is set: each notification task after a registration then opened a PostgreSQL backend."""
+    from celery.fixups.django import DjangoWorkerFixup  # type: ignore[attr-defined]  # stubs lag
+
+    from config.celery import app
+
+    assert settings.CELERY_DB_REUSE_MAX == 100
+    assert DjangoWorkerFixup(app).db_reuse_max == 100
