@@ -16,7 +16,8 @@ trap cleanup EXIT
 # The bench's own server runs with the settings docker-compose.yml gives a deployment (durable
 # commits included), not the test cluster's fsync=off: both we and the peer are measured on them.
 export PG_SERVER_OPTS="${PG_SERVER_OPTS:--c shared_buffers=1GB -c effective_cache_size=3GB -c work_mem=16MB -c maintenance_work_mem=256MB -c random_page_cost=1.1 -c effective_io_concurrency=200 -c jit=off -c plan_cache_mode=auto -c max_wal_size=2GB -c checkpoint_timeout=15min -c wal_compression=on}"
-if [ -z "${DATABASE_URL:-}" ]; then eval "$(scripts/services.sh start-pg)"; started=1; fi
+pg_own=0
+if [ -z "${DATABASE_URL:-}" ]; then eval "$(scripts/services.sh start-pg)"; started=1; pg_own=1; fi
 if [ -z "${REDIS_URL:-}" ]; then eval "$(scripts/services.sh start-redis)"; started=1; fi
 export DATABASE_URL REDIS_URL
 
@@ -32,4 +33,5 @@ echo "[bench] running bench/run_all.py $*" >&2
 
 # Load (issue 11): gunicorn + a Celery worker, locust headless with the mixed workload.
 echo "[bench] running scripts/bench_load.sh (LOAD_TIME=${LOAD_TIME:-60s})" >&2
-scripts/bench_load.sh
+# A server started here is the bench's own: the load step pins it beside gunicorn (not a shared one).
+LOAD_PIN_PG="${LOAD_PIN_PG:-$pg_own}" scripts/bench_load.sh

@@ -48,8 +48,8 @@ if [ "${LOAD_PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge
   LOAD_PINNING="locust on CPU $LOCUST_CPU, gunicorn and the Celery worker on CPU $SERVER_CPUS"
   if [ "${LOAD_PIN_PG:-0}" = 1 ]; then
     # The postmaster and its processes now; backends forked later inherit the mask.
-    backend="$(psql "$DATABASE_URL" -Atc 'SELECT pg_backend_pid()')"
-    postmaster="$(awk '{print $4}' "/proc/$backend/stat" 2>/dev/null || true)"
+    datadir="$(psql "$DATABASE_URL" -Atc 'SHOW data_directory' 2>/dev/null || true)"
+    postmaster="$(head -1 "$datadir/postmaster.pid" 2>/dev/null || true)"
     if [ -n "$postmaster" ] && taskset -p -c "$SERVER_CPUS" "$postmaster" >/dev/null 2>&1; then
       pg_pinned+=("$postmaster")
       for c in $(cat /proc/"$postmaster"/task/*/children 2>/dev/null); do
