@@ -19,6 +19,7 @@ class ClocksConfig(AppConfig):
         # Reference data put back after a transactional test's flush (core.reference_data).
         register_seeder(DeadlineRule.objects.exists, seed_deadline_rules)
         register_seeder(EscalationStep.objects.exists, seed_escalation_steps)
+
         def holidays() -> None:
             seed_holidays()
 
