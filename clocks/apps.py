@@ -11,6 +11,18 @@ class ClocksConfig(AppConfig):
 
     def ready(self) -> None:
         from core.reference_data import register_seeder
+        from petitions.hooks import ClockEngine, register_clock_engine
+
+        from .deadlines import meet_deadline, plan_deadline
+        from .models import Deadline
+        from .notify import notify_event
+
+        # What petitions asks of the clocks (petitions.hooks: it never imports clocks).
+        register_clock_engine(
+            ClockEngine(
+                plan=plan_deadline, model=Deadline, meet=meet_deadline, notify_event=notify_event
+            )
+        )
 
         from .calendar import seed_holidays
         from .defaults import seed_deadline_rules, seed_escalation_steps

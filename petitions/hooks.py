@@ -160,3 +160,29 @@ def notify_petitioner(
 ) -> None:
     for listener in _petitioner_notice_listeners:
         listener(kind, case=case, petitioner=petitioner, context=context, secrets=secrets, key=key)
+
+
+# --- the clock engine -----------------------------------------------------------------------------
+# Registration opens the screening clock in the same statement as the case, answering on the spot
+# meets it, and every event writes its outbox rows: the statutory clocks and the outbox are the
+# clocks app's, above petitions, which registers itself here (clocks.apps); petitions never
+# imports it.
+
+
+@dataclass(frozen=True)
+class ClockEngine:
+    plan: Callable[..., Any]  # (kind, start, center) -> a plan with kind, rule, start, due_at
+    model: type[Any]  # the deadline model whose rows a plan becomes
+    meet: Callable[..., Any]  # (case, kind, at): stop the case's running clock of that kind
+    notify_event: Callable[[Any], Any]  # (event): its outbox rows, delivery after commit
+
+
+_clock_engine: list[ClockEngine] = []
+
+
+def register_clock_engine(engine: ClockEngine) -> None:
+    _clock_engine[:] = [engine]
+
+
+def clock_engine() -> ClockEngine | None:
+    return _clock_engine[0] if _clock_engine else None

@@ -628,10 +628,11 @@ def record_event(
 
 def on_commit_event(event: CaseEvent) -> None:
     """Write the event's notifications as outbox rows in this transaction; e-mail goes out after
-    commit through Celery (clocks.notify), so a broker outage never blocks or loses them."""
-    from clocks.notify import notify_event
-
-    notify_event(event)
+    commit through Celery (clocks.notify, the registered clock engine), so a broker outage never
+    blocks or loses them."""
+    engine = hooks.clock_engine()
+    if engine is not None:
+        engine.notify_event(event)
 
 
 # --- registering a case -------------------------------------------------------------------------
@@ -1116,24 +1117,16 @@ _claimed_keys: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDiction
 
 
 def _plan_clock(*, kind: str, start: datetime, center: Center) -> Any:
-    """The statutory clock (clocks.deadlines) a new case will run, when that app provides it."""
-    try:
-        from clocks.deadlines import plan_deadline
-    except ImportError:  # pragma: no cover - clocks not installed
-        return None
-    return plan_deadline(kind=kind, start=start, center=center)
-
-
-def _open_planned_clock(*, case: Case, plan: Any) -> None:
-    from clocks.deadlines import open_planned_deadline
-
-    open_planned_deadline(case=case, plan=plan)
+    """The statutory clock a new case will run, planned by the clock engine (clocks, registered
+    through petitions.hooks), or None without one."""
+    engine = hooks.clock_engine()
+    return engine.plan(kind=kind, start=start, center=center) if engine is not None else None
 
 
 def _clock_model() -> Any:
-    from clocks.models import Deadline
-
-    return Deadline
+    engine = hooks.clock_engine()
+    assert engine is not None  # a planned clock came from it
+    return engine.model
 
 
 def _planned_clock_row(*, case: Case, plan: Any, pk: int) -> Any:
@@ -1152,15 +1145,6 @@ def _planned_clock_row(*, case: Case, plan: Any, pk: int) -> Any:
         due_at=plan.due_at,
         is_provisional=plan.is_provisional,
     )
-
-
-def _open_clock(*, case: Case, kind: str, start: datetime) -> None:
-    """Open a statutory clock (clocks.deadlines) when that app provides it."""
-    try:
-        from clocks.deadlines import open_deadline
-    except ImportError:  # pragma: no cover - supervision not installed
-        return
-    open_deadline(case=case, kind=kind, start=start)
 
 
 def _save_attachment(*, case: Case, kind: str, upload: UploadedFile, actor: User) -> Attachment:
@@ -1485,11 +1469,9 @@ def answer_on_spot(
         raise PermissionDenied(_("This case is read-only for your center."))
 
     def close_clocks(locked: Case) -> None:
-        try:
-            from clocks.deadlines import meet_deadline
-        except ImportError:  # pragma: no cover
-            return
-        meet_deadline(case=locked, kind="screening", at=timezone.now())
+        engine = hooks.clock_engine()
+        if engine is not None:
+            engine.meet(case=locked, kind="screening", at=timezone.now())
 
     return transition_case(
         actor=actor,
