@@ -81,18 +81,65 @@ def notify_event(event: CaseEvent) -> int:
     return len(rows)
 
 
+NOTIFICATIONS_TASK = "clocks.tasks.deliver_pending_notifications"
+
+
+class _Kick:
+    """The one after-commit publish of a transaction: every outbox written in it (notifications,
+    text messages) is announced to the workers by a single broker message, however many rows or
+    kinds were written. Registered once per transaction (see ``kick``)."""
+
+    __slots__ = ("tasks",)
+
+    def __init__(self, task: str) -> None:
+        self.tasks = [task]
+
+    def __call__(self) -> None:
+        publish_kick(self.tasks)
+
+
+def publish_kick(tasks: list[str]) -> None:
+    """One message for ``tasks``: the notifications' delivery task carries the others along
+    (``also``: the worker runs them after it, same queue), a lone other task is sent as itself.
+    A broker outage is logged and ignored: the rows stay pending and beat sends them later."""
+    from config.celery import app
+
+    try:
+        if NOTIFICATIONS_TASK in tasks:
+            also = [t for t in tasks if t != NOTIFICATIONS_TASK]
+            app.tasks[NOTIFICATIONS_TASK].apply_async(
+                kwargs={"also": also} if also else None, retry=False
+            )
+        else:
+            first, *rest = tasks
+            app.tasks[first].apply_async(retry=False)
+            for task in rest:  # no caller kicks two other kinds today
+                app.tasks[task].apply_async(retry=False)
+    except Exception as exc:  # noqa: BLE001 - broker down: beat will deliver later
+        logger.warning("broker unavailable, outbox rows stay pending: %s", type(exc).__name__)
+
+
+def kick(task: str) -> None:
+    """Ask a worker to run ``task`` (an outbox sender of the notifications queue) once the current
+    transaction commits, in the transaction's single kick: a second call in the same transaction
+    joins the first call's callback instead of adding a broker message. It joins only a callback
+    that a rollback to a savepoint cannot drop without dropping this call's too (its savepoints a
+    subset of the current ones); otherwise, and outside a transaction, it registers its own."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        current = set(connection.savepoint_ids)
+        for savepoints, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, _Kick) and savepoints <= current:
+                if task not in callback.tasks:
+                    callback.tasks.append(task)
+                return
+    transaction.on_commit(_Kick(task))
+
+
 def kick_delivery() -> None:
-    """Ask a worker to send pending e-mail once the current transaction commits."""
-
-    def send() -> None:
-        from .tasks import deliver_pending_notifications
-
-        try:
-            deliver_pending_notifications.apply_async(retry=False)
-        except Exception as exc:  # noqa: BLE001 - broker down: beat will deliver later
-            logger.warning("broker unavailable, notifications stay pending: %s", exc)
-
-    transaction.on_commit(send)
+    """Ask a worker to send pending e-mail once the current transaction commits (one broker
+    message per transaction, shared with the text messages: ``kick``)."""
+    kick(NOTIFICATIONS_TASK)
 
 
 def recipients(notification: Notification) -> QuerySet[User]:

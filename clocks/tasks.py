@@ -39,10 +39,26 @@ def run_deadline_checks() -> dict[str, int]:
 
 
 @shared_task(acks_late=True)
-def deliver_pending_notifications() -> int:
+def deliver_pending_notifications(also: list[str] | None = None) -> int:
+    """Send pending e-mail; then run ``also``, the other outbox senders kicked by the same
+    transaction (clocks.notify.kick: one broker message per commit). Only tasks of this queue
+    (notifications) are run that way; each is safe to run again, and one failing leaves the
+    others to run (its rows stay pending for beat's run)."""
+    from config.celery import app
+
     from .notify import deliver_pending
 
-    return deliver_pending()
+    sent = deliver_pending()
+    for name in also or ():
+        task = app.tasks.get(name)
+        if task is None or app.amqp.router.route({}, name)["queue"].name != "notifications":
+            logger.warning("outbox kick names a task that is not a sender: %s", name)
+            continue
+        try:
+            task()
+        except Exception:
+            logger.exception("outbox sender %s failed; beat runs it again", name)
+    return sent
 
 
 @shared_task(acks_late=True)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clocks.notify import kick
 from core import pii
 from core.codecache import TableCache
 from outreach.models import Message, MessageKind, MessageState, MessageTemplate
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SECRET_MASK = "****"
+SEND_MESSAGES_TASK = "outreach.tasks.send_messages"
 
 # The placeholders each kind's template may use (the admin form refuses others). Callers pass
 # them in ``context`` (or ``secrets``); ``case_number`` is filled from the case when not given.
@@ -118,18 +120,11 @@ def _insert_once(message: Message) -> bool:
 
 
 def kick_sender() -> None:
-    """Ask a worker to send queued messages once the current transaction commits. A broker
-    outage is logged and ignored: the rows stay queued and beat's send_messages sends them."""
-
-    def send() -> None:
-        from outreach.tasks import send_messages
-
-        try:
-            send_messages.apply_async(retry=False)
-        except Exception as exc:  # noqa: BLE001 - broker down: beat will send later
-            logger.warning("broker unavailable, messages stay queued: %s", type(exc).__name__)
-
-    transaction.on_commit(send)
+    """Ask a worker to send queued messages once the current transaction commits, in the same
+    broker message as the transaction's e-mail notifications (clocks.notify.kick: one message
+    per commit). A broker outage is logged and ignored: the rows stay queued and beat's
+    send_messages sends them."""
+    kick(SEND_MESSAGES_TASK)
 
 
 def queue_message(

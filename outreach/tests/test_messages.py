@@ -226,26 +226,74 @@ def test_a_person_without_a_number_gets_nothing(cast, sms_dir, clock):
     assert svc.send_due_messages().batches == 0
 
 
-def test_the_sender_is_kicked_after_commit_only(cast, clock, django_capture_on_commit_callbacks):
-    from outreach.tasks import send_messages
+def test_the_sender_is_kicked_after_commit_only(
+    cast, clock, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Registration writes a notification and a text message: one broker message after commit
+    (the notifications' delivery carrying the sender along), none after a rollback."""
+    from config.celery import app
 
-    kicked: list[int] = []
-    original = send_messages.apply_async
-    send_messages.apply_async = lambda *a, **k: kicked.append(1)  # type: ignore[method-assign]
-    try:
-        with (
-            django_capture_on_commit_callbacks(execute=True),
-            pytest.raises(RuntimeError),
-            transaction.atomic(),
-        ):
-            register(cast["reception"])
-            raise RuntimeError("the desk's request failed after registering")
-        assert kicked == [] and not Message.objects.exists()
-        with django_capture_on_commit_callbacks(execute=True):
-            register(cast["reception"])
-        assert kicked == [1] and Message.objects.count() == 1
-    finally:
-        send_messages.apply_async = original  # type: ignore[method-assign]
+    sent: list[tuple[str, object]] = []
+    for name in ("clocks.tasks.deliver_pending_notifications", "outreach.tasks.send_messages"):
+        task = app.tasks[name]
+        monkeypatch.setattr(
+            task, "apply_async", lambda *a, _n=name, **k: sent.append((_n, k.get("kwargs")))
+        )
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        register(cast["reception"])
+        raise RuntimeError("the desk's request failed after registering")
+    assert sent == [] and not Message.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        register(cast["reception"])
+    assert len(callbacks) == 1
+    assert sent == [
+        ("clocks.tasks.deliver_pending_notifications", {"also": ["outreach.tasks.send_messages"]})
+    ]
+    assert Message.objects.count() == 1
+
+
+def test_a_message_alone_kicks_the_sender_alone(cast, clock, monkeypatch):
+    from clocks.notify import publish_kick
+    from config.celery import app
+
+    sent: list[tuple[str, object]] = []
+    for name in ("clocks.tasks.deliver_pending_notifications", "outreach.tasks.send_messages"):
+        monkeypatch.setattr(
+            app.tasks[name],
+            "apply_async",
+            lambda *a, _n=name, **k: sent.append((_n, k.get("kwargs"))),
+        )
+    publish_kick(["outreach.tasks.send_messages"])
+    assert sent == [("outreach.tasks.send_messages", None)]
+
+
+def test_kicks_in_one_transaction_share_one_callback_unless_a_savepoint_may_drop_it(
+    django_capture_on_commit_callbacks, db
+):
+    from clocks.notify import kick
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        kick("clocks.tasks.deliver_pending_notifications")
+        kick("clocks.tasks.deliver_pending_notifications")
+        with transaction.atomic():  # a savepoint: joins the outer callback
+            kick("outreach.tasks.send_messages")
+    assert len(callbacks) == 1
+    assert callbacks[0].tasks == [
+        "clocks.tasks.deliver_pending_notifications",
+        "outreach.tasks.send_messages",
+    ]
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        with transaction.atomic():
+            kick("outreach.tasks.send_messages")  # inside a savepoint that could roll back
+        kick("clocks.tasks.deliver_pending_notifications")  # so not joined to it
+    assert [c.tasks for c in callbacks] == [
+        ["outreach.tasks.send_messages"],
+        ["clocks.tasks.deliver_pending_notifications"],
+    ]
 
 
 # --- the sender ---------------------------------------------------------------------------------------

@@ -782,6 +782,123 @@ class CaseRegisteredSerializer(CaseDetailSerializer):
         return FieldDifferenceOutputSerializer(differences, many=True).data  # type: ignore[return-value]
 
 
+_DATETIME = serializers.DateTimeField()  # DRF's own rendering (time zone, "Z"), no binding needed
+
+
+def _when(value: Any) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _choice(value: Any) -> Any:
+    # DRF's ChoiceField writes the stored value ("" and None as they are); str() of a TextChoices
+    # member is its value.
+    return value if value in ("", None) else str(value)
+
+
+def _username(user: Any) -> str | None:
+    if user is None:
+        return None
+    return str(user.username) if isinstance(user, User) else str(user)
+
+
+def _code_item(item: Any) -> dict[str, str] | None:
+    return None if item is None else {"code": str(item.code), "name": str(item.name)}
+
+
+def _person_ref(person: Petitioner) -> dict[str, Any]:
+    return {
+        "id": int(person.pk),
+        "name": str(person.name),
+        "sex": _choice(person.sex),
+        "id_type": _choice(person.id_type),
+        "id_number_masked": str(person.id_number_masked),
+        "phone_masked": str(person.phone_masked),
+    }
+
+
+def registered_case_body(
+    case: Case,
+    *,
+    user: Any,
+    registration: Registration,
+    differences: list[Any],
+) -> dict[str, Any]:
+    """CaseRegisteredSerializer's JSON written directly from the objects in memory (the 201 of
+    POST /api/v1/cases/): no serializer fields built per request. CaseRegisteredSerializer stays
+    the documented response; petitions/tests/test_api_registered_body.py checks both write the
+    same JSON, in English and in Chinese. A field added to one must be added to the other."""
+    center, origin = case.center, case.origin_center
+    if can_act_on(user, case):
+        roles = frozenset(Role.values) if user.is_superuser else user.role_codes
+        actions = [
+            {"name": str(t.name), "label": str(t.label), "target": str(t.target)}
+            for t in allowed_transitions(case.state, roles)
+        ]
+    else:
+        actions = []
+    return {
+        "id": int(case.pk),
+        "number": str(case.number),
+        "state": _choice(case.state),
+        "state_label": str(case.get_state_display()),
+        "center": {"id": int(center.pk), "name": str(center.name)},
+        "channel": _code_item(case.channel),
+        "purpose": _code_item(case.purpose),
+        "category": _code_item(case.category),
+        "main_petitioner": _person_ref(case.main_petitioner),
+        "request": str(case.request),
+        "headcount": int(case.headcount),
+        "is_group": bool(case.is_group),
+        "is_major_urgent": bool(case.is_major_urgent),
+        "is_safety_risk": bool(case.is_safety_risk),
+        "is_skip_level": bool(case.is_skip_level),
+        "visit_count": int(case.visit_count),
+        "registered_at": _when(case.registered_at),
+        "next_due_at": _when(case.next_due_at),
+        "origin_center": {"id": int(origin.pk), "name": str(origin.name)},
+        "state_changed_at": _when(case.state_changed_at),
+        "version": int(case.version),
+        "organ": _code_item(case.organ),
+        "legal_case_number": str(case.legal_case_number),
+        "problem_region_code": str(case.problem_region_code),
+        "is_law_related": bool(case.is_law_related),
+        "facts_reasons": str(case.facts_reasons),
+        "petitioners": [
+            {"role": _choice(link.role), "petitioner": _person_ref(link.petitioner)}
+            for link in case.case_petitioners.all()
+        ],
+        "registered_by": _username(case.registered_by),
+        "closed_at": _when(case.closed_at),
+        "outcome": str(case.outcome),
+        "attachments": [
+            {
+                "id": int(a.pk),
+                "kind": _choice(a.kind),
+                "original_name": str(a.original_name),
+                "size": int(a.size),
+                "content_type": str(a.content_type),
+                "uploaded_by": _username(a.uploaded_by),
+                "uploaded_at": _when(a.uploaded_at),
+            }
+            for a in case.attachments.all()
+        ],
+        "allowed_actions": actions,
+        "query_code": registration.query_code,
+        "warnings": registration.warnings,
+        "differences": [
+            {
+                "petitioner_id": int(d.petitioner_id),
+                "field": str(d.field),
+                "label": str(d.label),
+                "on_file": str(d.on_file),
+                "typed": str(d.typed),
+                "message": str(d.message()),
+            }
+            for d in differences
+        ],
+    }
+
+
 class VisitSerializer(serializers.ModelSerializer):
     petitioner = PetitionerRefSerializer(read_only=True)
     center = CenterRefSerializer(read_only=True)

@@ -75,6 +75,7 @@ from .serializers import (
     VisitReportOutputSerializer,
     VisitSerializer,
     petitioner_data,
+    registered_case_body,
 )
 
 # A name prefix matches many people; the lookup shows the first few, never a browsable list.
@@ -530,15 +531,17 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
         # A case registered just now is rendered from the objects register_case built (with its
         # links, people and attachments): no re-read. A repeated submission's case is read like
         # any case, through the visibility selector.
+        # Written directly from those objects (registered_case_body: CaseRegisteredSerializer's
+        # JSON, which stays the documented schema, without building its fields per request).
         case = registration.case if registration.created else self._detail(registration.case.pk)
-        context = {
-            **self.get_serializer_context(),
-            "registration": registration,
-            "differences": list(differences),
-        }
+        body = registered_case_body(
+            case,
+            user=self.request.user,
+            registration=registration,
+            differences=list(differences),
+        )
         return Response(
-            CaseRegisteredSerializer(case, context=context).data,
-            status=status.HTTP_201_CREATED if registration.created else status.HTTP_200_OK,
+            body, status=status.HTTP_201_CREATED if registration.created else status.HTTP_200_OK
         )
 
     @extend_schema(summary="A case", responses={200: CaseDetailSerializer, 404: NOT_FOUND})
