@@ -107,14 +107,11 @@ def publish_kick(tasks: list[str]) -> None:
     try:
         if NOTIFICATIONS_TASK in tasks:
             also = [t for t in tasks if t != NOTIFICATIONS_TASK]
-            app.tasks[NOTIFICATIONS_TASK].apply_async(
-                kwargs={"also": also} if also else None, retry=False
-            )
+            # By name: a web process need not import the task modules; routed by name too.
+            app.send_task(NOTIFICATIONS_TASK, kwargs={"also": also} if also else None, retry=False)
         else:
-            first, *rest = tasks
-            app.tasks[first].apply_async(retry=False)
-            for task in rest:  # no caller kicks two other kinds today
-                app.tasks[task].apply_async(retry=False)
+            for task in tasks:  # one: no caller kicks two other senders today
+                app.send_task(task, retry=False)
     except Exception as exc:  # noqa: BLE001 - broker down: beat will deliver later
         logger.warning("broker unavailable, outbox rows stay pending: %s", type(exc).__name__)
 

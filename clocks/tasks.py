@@ -50,6 +50,8 @@ def deliver_pending_notifications(also: list[str] | None = None) -> int:
 
     sent = deliver_pending()
     for name in also or ():
+        if name not in app.tasks:  # a process that has not imported the task modules yet
+            app.loader.import_default_modules()
         task = app.tasks.get(name)
         if task is None or app.amqp.router.route({}, name)["queue"].name != "notifications":
             logger.warning("outbox kick names a task that is not a sender: %s", name)
