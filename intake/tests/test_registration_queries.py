@@ -236,3 +236,38 @@ def test_one_statement_writes_the_history_rows_as_save_did(reception_client, cas
     assert (event.kind, event.from_state, event.to_state) == ("registered", "", "registered")
     assert event.actor_id == cast["reception"].pk and event.at == case.registered_at
     assert event.data == {}
+
+
+def test_the_cached_insert_text_writes_what_django_compiles(org, cast):
+    """petitions.fastwrite reuses an INSERT's text per (model, columns, rows) and prepares the
+    values itself: the same statement and parameters as Django's compiler for fresh rows."""
+    from petitions import fastwrite
+    from petitions.models import Petitioner
+
+    def rows() -> list[Petitioner]:
+        return [Petitioner(name="甲", created_by=cast["reception"])]
+
+    first = rows()
+    fastwrite._insert_text.clear()
+    compiled = fastwrite._insert_sql(Petitioner, first)  # compiles and keeps the text
+    again = rows()
+    cached = fastwrite._insert_sql(Petitioner, again)
+    fields = [
+        f for f in Petitioner._meta.local_concrete_fields if f is not Petitioner._meta.auto_field
+    ]
+    reference = fastwrite._compiled_insert(Petitioner, fields, again)
+    assert cached[0] == compiled[0] == reference[0]
+    # The same values (a creation time is taken at each call, so compare all but those).
+    times = {i for i, v in enumerate(reference[1]) if hasattr(v, "tzinfo")}
+    assert [v for i, v in enumerate(cached[1]) if i not in times] == [
+        v for i, v in enumerate(reference[1]) if i not in times
+    ]
+    assert len(cached[1]) == len(reference[1])
+    assert len(fastwrite._insert_text) == 1
+    # Two rows are compiled by Django each time (it may send them column-wise).
+    two = [*rows(), Petitioner(name="乙", created_by=cast["reception"])]
+    assert (
+        fastwrite._insert_sql(Petitioner, two)[0]
+        == fastwrite._compiled_insert(Petitioner, fields, two)[0]
+    )
+    assert len(fastwrite._insert_text) == 1
